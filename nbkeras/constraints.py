@@ -1,0 +1,181 @@
+"""Keras 3 weight constraints: callables projecting a weight after each update.
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> from nbkeras import constraints
+    >>> constraints.NonNeg()(jnp.array([-1.0, 2.0])).tolist()
+    [0.0, 2.0]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from nbkeras._errors import unknown_identifier, wrong_type
+
+_EPSILON = 1e-7
+Axis = int | Sequence[int]
+
+
+def _norms(w: jax.Array, axis: Axis) -> jax.Array:
+    axis = tuple(axis) if isinstance(axis, (list, tuple)) else axis
+    return jnp.sqrt(jnp.sum(jnp.square(w), axis=axis, keepdims=True))
+
+
+class Constraint:
+    """Base class: ``__call__(w)`` returns the projected weight (identity by default)."""
+
+    def __call__(self, w: Any) -> jax.Array:
+        return jnp.asarray(w)
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments as a dict."""
+        return {}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Constraint:
+        """Rebuild a constraint from ``get_config()`` output."""
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MaxNorm(Constraint):
+    """Rescale slices along ``axis`` whose L2 norm exceeds ``max_value``.
+
+    Args:
+        max_value: Maximum norm.
+        axis: Axis (or axes) along which norms are computed; ``0`` for a Dense
+            kernel, ``[0, 1, 2]`` for a Conv2D kernel.
+
+    Example:
+        >>> MaxNorm(1.0)(jnp.array([[3.0], [4.0]])).round(3).tolist()
+        [[0.6], [0.8]]
+    """
+
+    def __init__(self, max_value: float = 2, axis: Axis = 0) -> None:
+        self.max_value, self.axis = max_value, axis
+
+    def __call__(self, w):
+        w = jnp.asarray(w)
+        norms = _norms(w, self.axis)
+        desired = jnp.clip(norms, 0, self.max_value)
+        return w * (desired / (_EPSILON + norms))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class NonNeg(Constraint):
+    """Clamp weights to be non-negative.
+
+    Example:
+        >>> NonNeg()(jnp.array([-1.0])).tolist()
+        [0.0]
+    """
+
+    def __call__(self, w):
+        return jnp.maximum(jnp.asarray(w), 0)
+
+
+class UnitNorm(Constraint):
+    """Rescale slices along ``axis`` to unit L2 norm.
+
+    Example:
+        >>> UnitNorm()(jnp.array([[3.0], [4.0]])).round(3).tolist()
+        [[0.6], [0.8]]
+    """
+
+    def __init__(self, axis: Axis = 0) -> None:
+        self.axis = axis
+
+    def __call__(self, w):
+        w = jnp.asarray(w)
+        return w / (_EPSILON + _norms(w, self.axis))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    """Keep slice norms in ``[min_value, max_value]`` (moving by ``rate`` per call).
+
+    Args:
+        min_value: Minimum norm.
+        max_value: Maximum norm.
+        rate: 1.0 enforces strictly; smaller values move part of the way.
+        axis: Axis (or axes) along which norms are computed.
+
+    Example:
+        >>> MinMaxNorm(2.0, 3.0)(jnp.array([[0.6], [0.8]])).round(3).tolist()
+        [[1.2], [1.6]]
+    """
+
+    def __init__(
+        self, min_value: float = 0.0, max_value: float = 1.0, rate: float = 1.0, axis: Axis = 0
+    ) -> None:
+        self.min_value, self.max_value, self.rate, self.axis = min_value, max_value, rate, axis
+
+    def __call__(self, w):
+        w = jnp.asarray(w)
+        norms = _norms(w, self.axis)
+        desired = self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        return w * (desired / (_EPSILON + norms))
+
+    def get_config(self):
+        return {
+            "min_value": self.min_value,
+            "max_value": self.max_value,
+            "rate": self.rate,
+            "axis": self.axis,
+        }
+
+
+max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
+_ALL = {c.__name__: c for c in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
+_ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
+
+
+def serialize(constraint: Constraint) -> dict[str, Any]:
+    """Return ``{"class_name": ..., "config": ...}``.
+
+    Example:
+        >>> serialize(NonNeg())
+        {'class_name': 'NonNeg', 'config': {}}
+    """
+    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+
+
+def get(identifier: Any) -> Any:
+    """Resolve a name, config dict, instance or callable to a constraint.
+
+    Raises:
+        ValueError: For an unknown name.
+        TypeError: For an unsupported type.
+
+    Example:
+        >>> type(get("non_neg")).__name__
+        'NonNeg'
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name")
+        cls = _ALL.get(name) or _ALIASES.get(name)
+        if cls is None:
+            raise unknown_identifier("constraint", name, [*_ALL, *_ALIASES])
+        return cls(**(identifier.get("config") or {}))
+    if isinstance(identifier, str):
+        cls = _ALIASES.get(identifier) or _ALL.get(identifier)
+        if cls is None:
+            raise unknown_identifier("constraint", identifier, _ALIASES)
+        return cls()
+    if callable(identifier):
+        return identifier
+    raise wrong_type("constraint", identifier, "a string name, a config dict or a callable")

@@ -1,0 +1,589 @@
+"""The Keras ``Layer`` as a Flax NNX module.
+
+A :class:`Layer` is an ``nnx.Module`` with Keras's contract: lazy ``build(input_shape)``
+on the first input, ``add_weight``, ``call(inputs, training=None)``, ``get_config``,
+``weights`` in Keras's order, and symbolic calls on ``KerasTensor`` for the Functional API.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+from nbkeras import variables as _vars
+
+_NAME_COUNTS: dict[str, int] = {}
+_context = threading.local()
+
+
+def to_snake_case(name: str) -> str:
+    """Keras's class-name to layer-name rule: ``Conv2D`` -> ``conv2d``."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def unique_name(prefix: str) -> str:
+    """``dense``, ``dense_1``, ``dense_2``... as Keras names layers."""
+    count = _NAME_COUNTS.get(prefix, 0)
+    _NAME_COUNTS[prefix] = count + 1
+    return prefix if count == 0 else f"{prefix}_{count}"
+
+
+def reset_names() -> None:
+    """Forget generated names (``keras.backend.clear_session``)."""
+    _NAME_COUNTS.clear()
+
+
+def current_training() -> bool | None:
+    """The ``training`` flag of the innermost running ``__call__``, if any."""
+    return getattr(_context, "training", None)
+
+
+class sample_mask_scope:
+    """Within this scope, layers that compute batch statistics see which rows are real.
+
+    The training engine pads the last batch to a fixed size; ``BatchNormalization``
+    reads :func:`current_sample_mask` so padded rows do not change its statistics.
+    """
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def __enter__(self):
+        self.previous = getattr(_context, "sample_mask", None)
+        _context.sample_mask = self.mask
+
+    def __exit__(self, *exc):
+        _context.sample_mask = self.previous
+
+
+def current_sample_mask():
+    """A ``(batch,)`` float array of 1 for real rows and 0 for padding, or None."""
+    return getattr(_context, "sample_mask", None)
+
+
+def _is_array(x) -> bool:
+    return isinstance(x, (np.ndarray, jax.Array, np.generic))
+
+
+def _shape_of(x):
+    return tuple(x.shape) if hasattr(x, "shape") else None
+
+
+def _standard_dtype(dtype) -> str:
+    if dtype is None:
+        return "float32"
+    if isinstance(dtype, dict):  # Keras DTypePolicy config
+        dtype = dtype.get("config", {}).get("name", "float32")
+    name = getattr(dtype, "name", dtype)
+    return str(jnp.dtype(name)) if name not in ("mixed_float16", "mixed_bfloat16") else name
+
+
+class Layer(nnx.Module):
+    """Base class of all nbkeras layers; a Keras ``Layer`` and a Flax ``nnx.Module``.
+
+    Subclass it the Keras way: create weights in ``build(input_shape)`` with
+    ``add_weight``, compute in ``call(inputs, training=None)``.
+
+    Args:
+        trainable: Whether the layer's weights are updated by training.
+        dtype: The dtype of the weights (``"float32"`` by default).
+        name: Layer name; unique by default (``dense``, ``dense_1``, ...).
+
+    Example:
+        >>> class Scale(Layer):
+        ...     def build(self, input_shape):
+        ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+        ...     def call(self, x):
+        ...         return x * self.w
+        >>> Scale()(jnp.ones((2, 3))).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        *,
+        activity_regularizer=None,
+        trainable: bool = True,
+        dtype=None,
+        autocast: bool = True,
+        name: str | None = None,
+        **kwargs,
+    ):
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        kwargs.pop("input_length", None)
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}. "
+                "Check the spelling against the layer's documented arguments."
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Layer name must be a string, received {name!r}.")
+        self.name = name or unique_name(to_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self.dtype = _standard_dtype(dtype)
+        self.autocast = autocast
+        self._sublayer_attrs: tuple[str, ...] = ()
+        self._activity_regularizer = activity_regularizer
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size, *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+        self._build_shapes = None
+        self._output_shape = None
+
+    # ------------------------------------------------------------------ attributes
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_pytree") and not name.startswith("_object"):
+            value = _wrap_containers(value)
+            if _holds_module(value) and name not in self._sublayer_attrs_safe():
+                super().__setattr__("_sublayer_attrs", (*self._sublayer_attrs_safe(), name))
+        super().__setattr__(name, value)
+
+    def _sublayer_attrs_safe(self) -> tuple[str, ...]:
+        return self.__dict__.get("_sublayer_attrs", ())
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        value = bool(value)
+        self._trainable = value
+        for w in self._own_weights():
+            if w.get_metadata().get("created_trainable", isinstance(w, nnx.Param)):
+                w.set_metadata("trainable", value)
+        for layer in self._sublayers():
+            if isinstance(layer, Layer):
+                layer.trainable = value
+            else:
+                for _, v in nnx.iter_graph(layer):
+                    if isinstance(v, nnx.Param):
+                        v.set_metadata("trainable", value)
+
+    @property
+    def compute_dtype(self) -> str:
+        return "float32" if self.dtype.startswith("mixed") else self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.compute_dtype
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(
+        self,
+        shape: Sequence[int] | None = None,
+        initializer=None,
+        dtype=None,
+        trainable: bool = True,
+        autocast: bool = True,
+        regularizer=None,
+        constraint=None,
+        aggregation: str = "none",
+        overwrite_with_gradient: bool = False,
+        name: str | None = None,
+    ) -> nnx.Variable:
+        """Create a weight; assign it to an attribute (``self.kernel = self.add_weight(...)``).
+
+        Args:
+            shape: Weight shape (``()`` if None).
+            initializer: Initializer name, object or callable ``f(shape, dtype)``;
+                ``"glorot_uniform"`` for floats by default, ``"zeros"`` otherwise.
+            dtype: Weight dtype, the layer's by default.
+            trainable: Whether the optimizer updates it.
+            regularizer: Optional penalty added to the loss.
+            constraint: Optional projection applied after each optimizer update.
+            name: Weight name, used in ``path`` (``"dense/kernel"``).
+
+        Returns:
+            An ``nnx.Param`` (trainable) or ``nnx.BatchStat`` (non-trainable) with
+            Keras's variable API.
+        """
+        from nbkeras import initializers
+
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = _standard_dtype(dtype or self.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
+        init = initializers.get(initializer)
+        with jax.ensure_compile_time_eval():
+            value = jnp.asarray(init(shape, dtype=dtype), dtype=dtype)
+        if value.shape != shape:
+            raise ValueError(
+                f"Initializer for weight '{name}' of layer '{self.name}' returned shape "
+                f"{value.shape}, expected {shape}."
+            )
+        name = name or f"variable_{len(self._own_weights())}"
+        var = _vars.make_weight(
+            value, name=name, trainable=trainable, path=f"{self.name}/{name}"
+        )
+        if regularizer is not None:
+            from nbkeras import regularizers
+
+            var.set_metadata("regularizer", regularizers.get(regularizer))
+        if constraint is not None:
+            from nbkeras import constraints
+
+            var.set_metadata("constraint", constraints.get(constraint))
+        if not self._trainable and trainable:
+            var.set_metadata("trainable", False)
+        _pending_weights(self).append(var)
+        return var
+
+    def _own_weights(self) -> list[nnx.Variable]:
+        """Weights held directly by this layer, in creation order."""
+        found: dict[int, nnx.Variable] = {}
+        for value in self.__dict__.values():
+            for leaf in _variables_in(value):
+                found.setdefault(id(leaf), leaf)
+        for leaf in _pending_weights(self, create=False):
+            found.setdefault(id(leaf), leaf)
+        ws = [
+            v
+            for v in found.values()
+            if isinstance(v, (_vars.Weight, _vars.NonTrainableWeight))
+            or (isinstance(v, (nnx.Param, nnx.BatchStat)))
+        ]
+        return sorted(ws, key=lambda v: v.get_metadata().get("order", 0))
+
+    def _sublayers(self) -> list[nnx.Module]:
+        """Direct sub-modules in assignment order (Keras's ``_layers``)."""
+        out: list[nnx.Module] = []
+        seen: set[int] = set()
+        for attr in self._sublayer_attrs:
+            for m in _modules_in(getattr(self, attr, None)):
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    out.append(m)
+        return out
+
+    @property
+    def weights(self) -> list[nnx.Variable]:
+        """All weights: own trainable, own non-trainable, then sublayers' (Keras's order)."""
+        own = self._own_weights()
+        ordered = [w for w in own if w.get_metadata().get("created_trainable", True)]
+        ordered += [w for w in own if not w.get_metadata().get("created_trainable", True)]
+        seen = {id(w) for w in ordered}
+        for layer in self._sublayers():
+            for w in _weights_of(layer):
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    ordered.append(w)
+        return ordered
+
+    @property
+    def trainable_weights(self) -> list[nnx.Variable]:
+        if not self.trainable:
+            return []
+        return [w for w in self.weights if _vars.is_trainable(None, w)]
+
+    @property
+    def non_trainable_weights(self) -> list[nnx.Variable]:
+        if not self.trainable:
+            return self.weights
+        return [w for w in self.weights if not _vars.is_trainable(None, w)]
+
+    variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Weights as NumPy arrays, in Keras's order."""
+        return [np.asarray(w.get_value()) for w in self.weights]
+
+    def set_weights(self, weights: Sequence) -> None:
+        """Set weights from a list of arrays in ``get_weights()`` order."""
+        params = self.weights
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer '{self.name}' expects {len(params)} weights, but the weight list "
+                f"received has {len(weights)} elements. Expected shapes: "
+                f"{[tuple(p.shape) for p in params]}."
+            )
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(p.shape) != tuple(w.shape):
+                raise ValueError(
+                    f"Layer '{self.name}' weight '{p.get_metadata().get('path', '?')}' has "
+                    f"shape {tuple(p.shape)}; received a value of shape {tuple(w.shape)}."
+                )
+        for p, w in zip(params, weights):
+            p.set_value(jnp.asarray(w, dtype=p.get_value().dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all weights."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params on layer '{self.name}', but the layer isn't "
+                "built. Build it first by calling it on data or with layer.build(input_shape)."
+            )
+        return int(sum(np.prod(w.shape) for w in self.weights))
+
+    # ------------------------------------------------------------------ build and call
+    def build(self, input_shape) -> None:
+        """Create weights for inputs of ``input_shape``; override in subclasses."""
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"Layer {type(self).__name__} does not implement call(). "
+            "Subclasses of Layer must define call(self, inputs)."
+        )
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape`` (found by tracing ``call``)."""
+        from nbkeras.layers import symbolic
+
+        return symbolic.output_shape_of(self, input_shape)
+
+    def _call_accepts(self, arg: str) -> bool:
+        return _accepts(type(self).call, arg)
+
+    def __call__(self, *args, **kwargs):
+        from nbkeras.layers import symbolic
+
+        if symbolic.any_symbolic((args, kwargs)):
+            return symbolic.symbolic_call(self, args, kwargs)
+        if not args:
+            raise TypeError(f"Layer '{self.name}' was called without an input.")
+        args = tuple(self._convert_input(a) for a in args)
+        if not self.built:
+            self._build_on(args[0])
+        explicit = kwargs.get("training", None)
+        training = explicit if explicit is not None else current_training()
+        if self._call_accepts("training"):
+            if explicit is None and training is not None:
+                kwargs["training"] = training
+        else:
+            kwargs.pop("training", None)
+        if "mask" in kwargs and not self._call_accepts("mask"):
+            kwargs.pop("mask")
+        previous = current_training()
+        _context.training = training
+        try:
+            return self.call(*args, **kwargs)
+        except (TypeError, ValueError) as e:
+            if getattr(e, "_nbkeras_named", False):
+                raise
+            err = type(e)(
+                f"Exception encountered when calling {type(self).__name__} '{self.name}' "
+                f"(received input shape {_describe_shapes(args[0])}): {e}"
+            )
+            err._nbkeras_named = True
+            raise err from e
+        finally:
+            _context.training = previous
+
+    def _convert_input(self, x):
+        def conv(a):
+            if isinstance(a, (np.ndarray, np.generic, list)) or (
+                isinstance(a, (float, int)) and not isinstance(a, bool)
+            ):
+                a = jnp.asarray(a)
+            if self.autocast and _is_array(a) and jnp.issubdtype(a.dtype, jnp.floating):
+                if a.dtype != self.compute_dtype:
+                    a = a.astype(self.compute_dtype)
+            return a
+
+        if isinstance(x, (dict, tuple)) or (isinstance(x, list) and x and _is_array(x[0])):
+            return jax.tree.map(conv, x)
+        return conv(x)
+
+    def _build_on(self, first_input) -> None:
+        shapes = jax.tree.map(_shape_of, first_input)
+        if isinstance(first_input, list):
+            shapes = list(shapes)
+        self._build_from_shapes(shapes)
+
+    def _build_from_shapes(self, shapes) -> None:
+        tracing = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(shapes))
+        if tracing:
+            raise ValueError(f"Layer '{self.name}' cannot be built inside a JAX trace.")
+        with jax.ensure_compile_time_eval():
+            self.build(shapes)
+        self.built = True
+        self._build_shapes = _freeze(shapes)
+        self._attach_pending()
+
+    def _attach_pending(self) -> None:
+        pending = _pending_weights(self, create=False)
+        if not pending:
+            return
+        held = set()
+        for value in self.__dict__.values():
+            held.update(id(v) for v in _variables_in(value))
+        for var in pending:
+            if id(var) not in held:
+                setattr(self, f"_weight_{var.get_metadata()['name']}", var)
+        _PENDING.pop(id(self), None)
+
+    # ------------------------------------------------------------------ config and shapes
+    def get_config(self) -> dict:
+        """Constructor arguments as a JSON-friendly dict (Keras's ``get_config``)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    @property
+    def input_shape(self):
+        if self._build_shapes is None:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined input shape yet: it is not built. "
+                "Call it on data first."
+            )
+        return _with_batch_none(_thaw(self._build_shapes))
+
+    @property
+    def output_shape(self):
+        if self._output_shape is None:
+            raise AttributeError(
+                f"Layer '{self.name}' has no defined output shape yet: call it on an Input "
+                "or on data first."
+            )
+        return _thaw(self._output_shape)
+
+    def __repr__(self) -> str:
+        try:
+            state = "built" if self.built else "unbuilt"
+            return f"<{type(self).__name__} name={self.name}, {state}>"
+        except Exception:
+            return object.__repr__(self)
+
+
+# ---------------------------------------------------------------------- helpers
+_PENDING: dict[int, list] = {}
+
+
+def _pending_weights(layer, create: bool = True) -> list:
+    if create:
+        return _PENDING.setdefault(id(layer), [])
+    return _PENDING.get(id(layer), [])
+
+
+def _accepts(fn, arg: str) -> bool:
+    cache = _ACCEPTS_CACHE.get(fn)
+    if cache is None:
+        params = inspect.signature(fn).parameters
+        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        cache = _ACCEPTS_CACHE[fn] = (frozenset(params), var_kw)
+    names, var_kw = cache
+    return arg in names
+
+
+_ACCEPTS_CACHE: dict = {}
+
+
+def _holds_module(value) -> bool:
+    if isinstance(value, nnx.Module):
+        return True
+    if isinstance(value, (list, tuple, nnx.List)):
+        return any(isinstance(v, nnx.Module) for v in value)
+    if isinstance(value, (dict, nnx.Dict)):
+        return any(isinstance(v, nnx.Module) for v in value.values())
+    return False
+
+
+def _wrap_containers(value):
+    """Let Keras users assign plain lists/dicts of layers or weights to attributes."""
+    if isinstance(value, list) and any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value):
+        return nnx.List(value)
+    if isinstance(value, dict) and not isinstance(value, nnx.Dict):
+        if any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value.values()):
+            return nnx.Dict(value)
+    if isinstance(value, tuple) and any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value):
+        return nnx.List(list(value))
+    return value
+
+
+def _variables_in(value):
+    if isinstance(value, nnx.Variable):
+        yield value
+    elif isinstance(value, (list, tuple, nnx.List)):
+        for v in value:
+            if isinstance(v, nnx.Variable):
+                yield v
+    elif isinstance(value, (dict, nnx.Dict)):
+        for v in value.values():
+            if isinstance(v, nnx.Variable):
+                yield v
+
+
+def _modules_in(value):
+    if isinstance(value, nnx.Module):
+        yield value
+    elif isinstance(value, (list, tuple, nnx.List)):
+        for v in value:
+            if isinstance(v, nnx.Module):
+                yield v
+    elif isinstance(value, (dict, nnx.Dict)):
+        for v in value.values():
+            if isinstance(v, nnx.Module):
+                yield v
+
+
+def _weights_of(module) -> list[nnx.Variable]:
+    """Keras-ordered weights of a Layer; nnx-ordered Params then stats of a plain module."""
+    if isinstance(module, Layer):
+        return module.weights
+    params, stats = [], []
+    for _, v in nnx.iter_graph(module):
+        if isinstance(v, nnx.Param):
+            params.append(v)
+        elif isinstance(v, nnx.BatchStat):
+            stats.append(v)
+    return params + stats
+
+
+def _freeze(shapes):
+    if isinstance(shapes, list):
+        return ("__list__", *(_freeze(s) for s in shapes))
+    if isinstance(shapes, dict):
+        return ("__dict__", *((k, _freeze(v)) for k, v in shapes.items()))
+    return shapes
+
+
+def _thaw(frozen):
+    if isinstance(frozen, tuple) and frozen and frozen[0] == "__list__":
+        return [_thaw(s) for s in frozen[1:]]
+    if isinstance(frozen, tuple) and frozen and frozen[0] == "__dict__":
+        return {k: _thaw(v) for k, v in frozen[1:]}
+    return frozen
+
+
+def _with_batch_none(shapes):
+    if isinstance(shapes, list):
+        return [_with_batch_none(s) for s in shapes]
+    if isinstance(shapes, dict):
+        return {k: _with_batch_none(v) for k, v in shapes.items()}
+    if isinstance(shapes, tuple) and shapes:
+        return (None, *shapes[1:])
+    return shapes
+
+
+def _describe_shapes(x) -> str:
+    shapes = jax.tree.map(_shape_of, x, is_leaf=lambda a: hasattr(a, "shape"))
+    return str(shapes)

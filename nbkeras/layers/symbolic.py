@@ -1,0 +1,293 @@
+"""Symbolic tensors and graph nodes for the Functional API.
+
+Calling a layer on a :class:`KerasTensor` builds the layer from the symbolic shape,
+finds the output shape by tracing ``call`` with ``jax.eval_shape`` (no compute), and
+records a :class:`Node` linking input tensors to output tensors.  ``Functional`` models
+walk these nodes back from their outputs.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import errors as flax_errors
+
+from nbkeras.layers.base import Layer, _freeze
+
+# Two different stand-ins for unknown (None) dimensions: an output dimension that
+# differs between the two traces depends on an unknown input dimension.
+_SENTINELS = (32, 33)
+_NODES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_tensor_count = [0]
+
+
+def _tensor_name() -> str:
+    n = _tensor_count[0]
+    _tensor_count[0] += 1
+    return "keras_tensor" if n == 0 else f"keras_tensor_{n}"
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (``None`` for unknown sizes) and a dtype.
+
+    Example:
+        >>> x = Input(shape=(784,))
+        >>> x.shape
+        (None, 784)
+    """
+
+    _is_keras_tensor = True
+
+    def __init__(self, shape, dtype="float32", name: str | None = None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = str(jnp.dtype(dtype))
+        self.name = name or _tensor_name()
+        self._keras_history = None  # (layer, node_index, tensor_index)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            f"{self!r} is symbolic: it has no values yet. It cannot be converted to a NumPy "
+            "or JAX array. Use it only as input to nbkeras layers or nbkeras.ops, inside a "
+            "Functional model definition, or wrap custom JAX code in a layers.Lambda."
+        )
+
+    __jax_array__ = __array__
+
+    def __bool__(self):
+        raise TypeError(f"{self!r} is symbolic and has no truth value.")
+
+    __hash__ = object.__hash__
+
+    # Arithmetic builds graph nodes through nbkeras.ops.
+    def _op(self, name, *args):
+        from nbkeras import ops
+
+        return getattr(ops, name)(*args)
+
+    def __add__(self, o):
+        return self._op("add", self, o)
+
+    def __radd__(self, o):
+        return self._op("add", o, self)
+
+    def __sub__(self, o):
+        return self._op("subtract", self, o)
+
+    def __rsub__(self, o):
+        return self._op("subtract", o, self)
+
+    def __mul__(self, o):
+        return self._op("multiply", self, o)
+
+    def __rmul__(self, o):
+        return self._op("multiply", o, self)
+
+    def __truediv__(self, o):
+        return self._op("divide", self, o)
+
+    def __rtruediv__(self, o):
+        return self._op("divide", o, self)
+
+    def __matmul__(self, o):
+        return self._op("matmul", self, o)
+
+    def __rmatmul__(self, o):
+        return self._op("matmul", o, self)
+
+    def __pow__(self, o):
+        return self._op("power", self, o)
+
+    def __neg__(self):
+        return self._op("negative", self)
+
+    def __abs__(self):
+        return self._op("abs", self)
+
+    def __getitem__(self, index):
+        return symbolic_function(lambda x: x[index], (self,), {}, name="getitem")
+
+
+def is_symbolic(x) -> bool:
+    return getattr(x, "_is_keras_tensor", False) is True
+
+
+def any_symbolic(tree) -> bool:
+    return any(is_symbolic(x) for x in jax.tree.leaves(tree, is_leaf=is_symbolic))
+
+
+class Node:
+    """One call of a layer in a graph: input tensors, constants and output tensors."""
+
+    def __init__(self, layer, args, kwargs, outputs, is_input: bool = False):
+        self.layer = layer
+        self.args = args
+        self.kwargs = kwargs
+        self.outputs = outputs
+        self.is_input = is_input
+        nodes = _NODES.setdefault(layer, [])
+        self.index = len(nodes)
+        nodes.append(self)
+        for i, t in enumerate(jax.tree.leaves(outputs, is_leaf=is_symbolic)):
+            t._keras_history = (layer, self.index, i)
+
+    @property
+    def input_tensors(self) -> list[KerasTensor]:
+        return [x for x in jax.tree.leaves((self.args, self.kwargs), is_leaf=is_symbolic)
+                if is_symbolic(x)]
+
+    @property
+    def output_tensors(self) -> list[KerasTensor]:
+        return jax.tree.leaves(self.outputs, is_leaf=is_symbolic)
+
+    @property
+    def parent_nodes(self) -> list[Node]:
+        out = []
+        for t in self.input_tensors:
+            if t._keras_history is not None:
+                layer, idx, _ = t._keras_history
+                out.append(_NODES[layer][idx])
+        return out
+
+
+def inbound_nodes(layer) -> list[Node]:
+    return _NODES.get(layer, [])
+
+
+def node_of(tensor: KerasTensor) -> Node | None:
+    if tensor._keras_history is None:
+        return None
+    layer, idx, _ = tensor._keras_history
+    return _NODES[layer][idx]
+
+
+def _concrete(shape, sentinel):
+    return tuple(sentinel if d is None else d for d in shape)
+
+
+def _trace_output(layer, args, kwargs, sentinel):
+    leaves, treedef = jax.tree.flatten((args, kwargs), is_leaf=is_symbolic)
+    sym = [i for i, leaf in enumerate(leaves) if is_symbolic(leaf)]
+    structs = [
+        jax.ShapeDtypeStruct(_concrete(leaves[i].shape, sentinel), leaves[i].dtype) for i in sym
+    ]
+
+    def run(*arrays):
+        filled = list(leaves)
+        for i, a in zip(sym, arrays):
+            filled[i] = a
+        a, k = jax.tree.unflatten(treedef, filled)
+        return layer(*a, **k)
+
+    return jax.eval_shape(run, *structs)
+
+
+def _dry_run(layer, args, kwargs):
+    """Call the layer eagerly on zeros so lazily built sublayers create their weights."""
+
+    def zeros(x):
+        if is_symbolic(x):
+            return jnp.zeros(_concrete(x.shape, _SENTINELS[0]), x.dtype)
+        return x
+
+    a, k = jax.tree.map(zeros, (args, kwargs), is_leaf=is_symbolic)
+    layer(*a, **k)
+
+
+def output_spec(layer, args, kwargs):
+    """Shapes/dtypes of ``layer(*args, **kwargs)`` with ``None`` for unknown sizes."""
+    try:
+        first = _trace_output(layer, args, kwargs, _SENTINELS[0])
+    except flax_errors.TraceContextError:
+        _dry_run(layer, args, kwargs)
+        first = _trace_output(layer, args, kwargs, _SENTINELS[0])
+    second = _trace_output(layer, args, kwargs, _SENTINELS[1])
+    return jax.tree.map(
+        lambda a, b: (tuple(None if x != y else x for x, y in zip(a.shape, b.shape)), a.dtype),
+        first,
+        second,
+    )
+
+
+def _is_spec(x) -> bool:
+    return isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], tuple) and isinstance(
+        x[1], (np.dtype, type(jnp.float32), str)
+    )
+
+
+def symbolic_call(layer, args, kwargs):
+    """Build ``layer`` if needed, infer its outputs and record the graph node."""
+    first = args[0] if args else next(iter(kwargs.values()))
+    if not layer.built:
+        shapes = jax.tree.map(lambda t: t.shape, first, is_leaf=is_symbolic)
+        if isinstance(first, list):
+            shapes = list(shapes)
+        if type(layer).build is not Layer.build:
+            layer._build_from_shapes(shapes)
+        else:
+            _dry_run(layer, args, kwargs)
+    try:
+        spec = output_spec(layer, args, kwargs)
+    except (TypeError, ValueError) as e:
+        if getattr(e, "_nbkeras_named", False):
+            raise
+        raise ValueError(
+            f"Layer '{layer.name}' ({type(layer).__name__}) cannot be called on inputs "
+            f"{_describe(first)}: {e}"
+        ) from e
+    outputs = jax.tree.map(
+        lambda s: KerasTensor(s[0], s[1]), spec, is_leaf=lambda x: _is_spec(x)
+    )
+    Node(layer, args, kwargs, outputs)
+    if layer._build_shapes is None:
+        layer._build_shapes = _freeze(
+            jax.tree.map(lambda t: t.shape, first, is_leaf=is_symbolic)
+        )
+    out_shapes = jax.tree.map(lambda t: t.shape, outputs, is_leaf=is_symbolic)
+    if layer._output_shape is None:
+        layer._output_shape = _freeze(out_shapes if not isinstance(outputs, list)
+                                      else list(out_shapes))
+    return outputs
+
+
+def _describe(x) -> str:
+    return str(jax.tree.map(lambda t: t.shape, x, is_leaf=is_symbolic))
+
+
+def output_shape_of(layer, input_shape):
+    """``compute_output_shape`` by tracing: shapes in, shapes out (``None`` kept)."""
+    if isinstance(input_shape, list):
+        args = ([KerasTensor(s) for s in input_shape],)
+    else:
+        args = (KerasTensor(input_shape),)
+    spec = output_spec(layer, args, {})
+    return jax.tree.map(lambda s: s[0], spec, is_leaf=_is_spec)
+
+
+class OpLayer(Layer):
+    """A graph node for an ``nbkeras.ops`` call (or ``x + y``) on symbolic tensors."""
+
+    def __init__(self, fn, name: str | None = None):
+        super().__init__(name=name)
+        self.fn = fn
+        self.built = True
+
+    def call(self, *args, **kwargs):
+        return self.fn(*args, **kwargs)
+
+
+def symbolic_function(fn, args, kwargs, name: str | None = None):
+    """Record an ops call (or any function) on KerasTensors as a graph node."""
+    name = name or getattr(fn, "__name__", "op")
+    from nbkeras.layers.base import to_snake_case, unique_name
+
+    return symbolic_call(OpLayer(fn, name=unique_name(to_snake_case(name))), args, kwargs)

@@ -1,0 +1,244 @@
+"""``keras.random`` equivalents over ``jax.random``.
+
+Every function takes ``seed``:
+
+* ``None``: a fresh key from the global generator (``nbkeras.utils.set_random_seed``
+  makes the sequence reproducible). Eager use only: inside ``jax.jit`` the key would be
+  baked into the compiled function as a constant.
+* ``int``: deterministic, and the same key Keras 3's JAX backend uses, so
+  ``nbkeras.random.normal(s, seed=3)`` equals ``keras.random.normal(s, seed=3)``.
+* a :class:`SeedGenerator`: its next sub-key (the generator advances).
+* a JAX PRNG key (typed or raw ``uint32[2]``): used as is; this is the form to use
+  inside jitted code.
+
+Example:
+    >>> from nbkeras import random
+    >>> random.uniform((2, 3), seed=0).shape
+    (2, 3)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from nbkeras import _rng
+
+__all__ = [
+    "SeedGenerator", "categorical", "draw_seed", "dropout", "normal", "randint",
+    "shuffle", "truncated_normal", "uniform",
+]  # fmt: skip
+
+
+@jax.tree_util.register_pytree_node_class
+class SeedGenerator:
+    """A stateful source of PRNG keys; its state is a single JAX key.
+
+    ``next()`` splits the state into a new state and a sub-key and returns the
+    sub-key. The generator is a pytree whose only leaf is the key, so it can be
+    passed into and returned from ``jax.jit``-ed functions.
+
+    Args:
+        seed: ``None`` (draw from the global seed), an int, or an existing key.
+
+    Example:
+        >>> gen = SeedGenerator(42)
+        >>> k1, k2 = gen.next(), gen.next()
+        >>> bool((jax.random.key_data(k1) != jax.random.key_data(k2)).any())
+        True
+    """
+
+    def __init__(self, seed: int | jax.Array | None = None) -> None:
+        self._init_seed = seed if isinstance(seed, (int, np.integer)) else None
+        if seed is None:
+            self.state = _rng.next_key()
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            with jax.ensure_compile_time_eval():
+                self.state = jax.random.key(int(seed))
+        elif isinstance(seed, jax.Array) or hasattr(seed, "dtype"):
+            self.state = seed
+        else:
+            raise TypeError(
+                f"SeedGenerator expected an integer seed, a JAX key or None, received "
+                f"{seed!r} of type {type(seed).__name__}."
+            )
+
+    def next(self) -> jax.Array:
+        """Advance the state and return a fresh sub-key."""
+        self.state, sub = jax.random.split(self.state)
+        return sub
+
+    def get_config(self) -> dict[str, Any]:
+        """Return the constructor arguments (the int seed, if one was given)."""
+        return {"seed": self._init_seed}
+
+    def tree_flatten(self) -> tuple[tuple[jax.Array], int | None]:
+        return (self.state,), self._init_seed
+
+    @classmethod
+    def tree_unflatten(cls, aux: int | None, children: Sequence[Any]) -> SeedGenerator:
+        obj = object.__new__(cls)
+        obj._init_seed = aux
+        obj.state = children[0]
+        return obj
+
+    def __repr__(self) -> str:
+        return f"SeedGenerator(seed={self._init_seed!r})"
+
+
+def draw_seed(seed: Any = None) -> jax.Array:
+    """Turn any accepted ``seed`` value into a JAX PRNG key.
+
+    Args:
+        seed: ``None``, an int, a :class:`SeedGenerator` or a JAX key.
+
+    Returns:
+        A PRNG key usable with ``jax.random``.
+
+    Raises:
+        TypeError: If ``seed`` is of another type.
+
+    Example:
+        >>> draw_seed(3).tolist()
+        [3, 0]
+    """
+    if seed is None:
+        return _rng.next_key()
+    if isinstance(seed, SeedGenerator):
+        return seed.next()
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        # Keras's JAX backend uses the raw key [seed, 0]; match it exactly.
+        with jax.ensure_compile_time_eval():
+            return jnp.array([int(seed) & 0xFFFFFFFF, 0], dtype=jnp.uint32)
+    if isinstance(seed, jax.Array):
+        return seed
+    raise TypeError(
+        f"Argument `seed` must be None, an integer, a SeedGenerator or a JAX PRNG key. "
+        f"Received: seed={seed!r} of type {type(seed).__name__}."
+    )
+
+
+def normal(
+    shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+) -> jax.Array:
+    """Draw from a normal distribution.
+
+    Example:
+        >>> normal((2,), seed=1).shape
+        (2,)
+    """
+    sample = jax.random.normal(draw_seed(seed), shape=tuple(shape), dtype=dtype or "float32")
+    return sample * stddev + mean
+
+
+def uniform(
+    shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: Any = None
+) -> jax.Array:
+    """Draw from a uniform distribution on ``[minval, maxval)``.
+
+    Example:
+        >>> bool((uniform((10,), seed=1) < 1.0).all())
+        True
+    """
+    return jax.random.uniform(
+        draw_seed(seed), shape=tuple(shape), dtype=dtype or "float32", minval=minval, maxval=maxval
+    )
+
+
+def randint(
+    shape: Sequence[int], minval: int, maxval: int, dtype: Any = "int32", seed: Any = None
+) -> jax.Array:
+    """Draw integers uniformly from ``[minval, maxval)``.
+
+    Example:
+        >>> int(randint((), 0, 1, seed=0))
+        0
+    """
+    return jax.random.randint(
+        draw_seed(seed), shape=tuple(shape), minval=minval, maxval=maxval, dtype=dtype
+    )
+
+
+def truncated_normal(
+    shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+) -> jax.Array:
+    """Draw from a normal distribution truncated to two standard deviations.
+
+    Example:
+        >>> bool((abs(truncated_normal((100,), seed=0)) <= 2.0).all())
+        True
+    """
+    sample = jax.random.truncated_normal(
+        draw_seed(seed), lower=-2.0, upper=2.0, shape=tuple(shape), dtype=dtype or "float32"
+    )
+    return sample * stddev + mean
+
+
+def categorical(logits: Any, num_samples: int, dtype: Any = "int32", seed: Any = None) -> jax.Array:
+    """Draw class indices from ``logits`` of shape ``(batch, num_classes)``.
+
+    Returns:
+        Integer array of shape ``(batch, num_samples)``.
+
+    Example:
+        >>> categorical(jnp.zeros((2, 3)), 4, seed=0).shape
+        (2, 4)
+    """
+    logits = jnp.asarray(logits)
+    shape = (logits.shape[0], num_samples)
+    out = jax.random.categorical(draw_seed(seed), logits[..., None], axis=1, shape=shape)
+    return out.astype(dtype)
+
+
+def _check_traced_seed(x: Any, seed: Any, name: str) -> None:
+    if seed is None and isinstance(x, jax.core.Tracer):
+        raise ValueError(
+            f"random.{name} was called with seed=None inside a traced (jitted) function; "
+            "the key would be frozen into the compiled code. Pass a JAX key or a "
+            "SeedGenerator threaded through the function, e.g. "
+            f"random.{name}(x, ..., seed=key)."
+        )
+
+
+def dropout(inputs: Any, rate: float, noise_shape: Sequence[int | None] | None = None, seed: Any = None) -> jax.Array:
+    """Zero entries with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
+
+    Raises:
+        ValueError: If ``seed`` is None while ``inputs`` is being traced.
+
+    Example:
+        >>> dropout(jnp.ones(4), 0.0).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
+    inputs = jnp.asarray(inputs)
+    if rate == 1.0:
+        return jnp.zeros_like(inputs)
+    if rate == 0.0:
+        return inputs
+    _check_traced_seed(inputs, seed, "dropout")
+    if noise_shape is None:
+        noise_shape = inputs.shape
+    else:
+        noise_shape = tuple(
+            d if d is not None else inputs.shape[i] for i, d in enumerate(noise_shape)
+        )
+    keep_prob = 1.0 - rate
+    mask = jax.random.bernoulli(draw_seed(seed), p=keep_prob, shape=noise_shape)
+    mask = jnp.broadcast_to(mask, inputs.shape)
+    return jax.lax.select(mask, inputs / keep_prob, jnp.zeros_like(inputs))
+
+
+def shuffle(x: Any, axis: int = 0, seed: Any = None) -> jax.Array:
+    """Randomly permute ``x`` along ``axis``.
+
+    Example:
+        >>> sorted(shuffle(jnp.arange(4), seed=0).tolist())
+        [0, 1, 2, 3]
+    """
+    x = jnp.asarray(x)
+    _check_traced_seed(x, seed, "shuffle")
+    return jax.random.permutation(draw_seed(seed), x, axis=axis, independent=False)

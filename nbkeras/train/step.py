@@ -1,0 +1,150 @@
+"""Pure train/eval/predict steps over a state pytree, each jitted once.
+
+``state = {"params", "rest", "opt", "metrics"}``: trainable variables, every other nnx
+variable (batch-norm statistics, dropout PRNG state), the optax state and the metric
+accumulators.  A step merges the model from a static ``graphdef`` inside the trace, so
+the live ``Model`` object is never touched by compiled code.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import nnx
+
+from nbkeras.layers import base as _base
+from nbkeras.train.objectives import flatten_outputs
+
+_collect = threading.local()
+
+
+def collect_losses(value) -> None:
+    """Called by ``Layer.add_loss`` inside a step: adds ``value`` to the total loss."""
+    bucket = getattr(_collect, "losses", None)
+    if bucket is not None:
+        bucket.append(value)
+
+
+def _gather(data, idx):
+    return jax.tree.map(lambda a: jnp.take(a, idx, axis=0), data)
+
+
+def _regularization(params):
+    total = jnp.zeros((), jnp.float32)
+    for var in jax.tree.leaves(params, is_leaf=lambda v: isinstance(v, nnx.Variable)):
+        reg = var.get_metadata().get("regularizer") if isinstance(var, nnx.Variable) else None
+        if reg is not None:
+            total = total + reg(var.get_value())
+    return total
+
+
+def _apply_constraints(params):
+    def project(var):
+        if isinstance(var, nnx.Variable):
+            c = var.get_metadata().get("constraint")
+            if c is not None:
+                return var.replace(c(var.get_value()))
+        return var
+
+    return jax.tree.map(project, params, is_leaf=lambda v: isinstance(v, nnx.Variable))
+
+
+class Steps:
+    """Builds and jits the pure step functions of one compiled model.
+
+    Args:
+        graphdef: ``nnx`` graph definition of the model.
+        objectives: The compiled :class:`~nbkeras.train.objectives.Objectives`.
+        tx: The optax transformation.
+        trainable: nnx filter selecting trainable variables.
+
+    Attributes:
+        trace_counts: How many times each step was traced (compiled).
+    """
+
+    def __init__(self, graphdef, objectives, tx, trainable):
+        self.graphdef = graphdef
+        self.obj = objectives
+        self.tx = tx
+        self.trainable = trainable
+        self.trace_counts = {"train": 0, "eval": 0, "predict": 0}
+        self._has_constraints = False
+        self.train_indexed = jax.jit(self._train_indexed, donate_argnums=0)
+        self.train_multi = jax.jit(self._train_multi, donate_argnums=0)
+        self.train_batch = jax.jit(self._train_batch, donate_argnums=0)
+        self.eval_batch = jax.jit(self._eval_batch, donate_argnums=0)
+        self.predict_batch = jax.jit(self._predict_batch)
+        self.results = jax.jit(self.obj.results)
+
+    # ---------------------------------------------------------------- forward + loss
+    def _forward(self, params, rest, x, mask, training):
+        # Fresh Variable objects at this trace level, so layers may update them.
+        rest = jax.tree.map(lambda a: a, rest)
+        model = nnx.merge(self.graphdef, params, rest)
+        _collect.losses = []
+        try:
+            with _base.sample_mask_scope(mask):
+                y_pred = model(x, training=training)
+            extra = list(_collect.losses)
+        finally:
+            _collect.losses = None
+        _, _, new_rest = nnx.split(model, self.trainable, ...)
+        return y_pred, new_rest, extra
+
+    def _loss(self, params, rest, batch, mask, training):
+        x, y, sw = batch
+        y_pred, new_rest, extra = self._forward(params, rest, x, mask, training)
+        names = self.obj.output_names
+        y_pred_list = flatten_outputs(y_pred, names, "The model output")
+        y_list = [None] * len(names) if y is None else flatten_outputs(y, names, "y")
+        total, parts = self.obj.total_loss(y_list, y_pred_list, sw, mask)
+        total = total + _regularization(params) + sum(extra, jnp.zeros(()))
+        return total, (parts, y_list, y_pred_list, new_rest)
+
+    def _train_step(self, state, batch, mask):
+        self.trace_counts["train"] += 1  # runs at trace time only
+        (total, aux), grads = jax.value_and_grad(self._loss, has_aux=True)(
+            state["params"], state["rest"], batch, mask, True
+        )
+        parts, y_list, y_pred_list, new_rest = aux
+        updates, opt = self.tx.update(grads, state["opt"], state["params"])
+        params = optax.apply_updates(state["params"], updates)
+        params = _apply_constraints(params)
+        metrics = self.obj.update_state(state["metrics"], total, parts, y_list, y_pred_list,
+                                        batch[2], mask)
+        return {"params": params, "rest": new_rest, "opt": opt, "metrics": metrics}
+
+    # ---------------------------------------------------------------- entry points
+    def _train_indexed(self, state, data, idx, mask):
+        """One step on rows ``idx`` of device-resident ``data``."""
+        return self._train_step(state, _gather(data, idx), mask)
+
+    def _train_multi(self, state, data, idx, mask):
+        """``len(idx)`` steps fused in one ``lax.scan``; all-padding steps are no-ops."""
+
+        def body(carry, xs):
+            i, m = xs
+            new = self._train_step(carry, _gather(data, i), m)
+            keep = jnp.sum(m) > 0
+            return jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, carry), None
+
+        state, _ = jax.lax.scan(body, state, (idx, mask))
+        return state
+
+    def _train_batch(self, state, batch, mask):
+        """One step on a host batch (generators, ``train_on_batch``)."""
+        return self._train_step(state, batch, mask)
+
+    def _eval_batch(self, metrics, params, rest, batch, mask):
+        self.trace_counts["eval"] += 1
+        total, aux = self._loss(params, rest, batch, mask, False)
+        parts, y_list, y_pred_list, _ = aux
+        return self.obj.update_state(metrics, total, parts, y_list, y_pred_list, batch[2], mask)
+
+    def _predict_batch(self, params, rest, x):
+        self.trace_counts["predict"] += 1
+        y_pred, _, _ = self._forward(params, rest, x, None, False)
+        return y_pred

@@ -1,0 +1,7 @@
+"""Utilities (``keras.utils`` equivalents)."""
+
+from nbkeras.utils.file_utils import get_file as get_file
+from nbkeras.utils.numerical import normalize as normalize
+from nbkeras.utils.numerical import pad_sequences as pad_sequences
+from nbkeras.utils.numerical import set_random_seed as set_random_seed
+from nbkeras.utils.numerical import to_categorical as to_categorical
