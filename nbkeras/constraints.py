@@ -125,7 +125,9 @@ class MinMaxNorm(Constraint):
     def __call__(self, w):
         w = jnp.asarray(w)
         norms = _norms(w, self.axis)
-        desired = self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        desired = (
+            self.rate * jnp.clip(norms, self.min_value, self.max_value) + (1 - self.rate) * norms
+        )
         return w * (desired / (_EPSILON + norms))
 
     def get_config(self):
@@ -139,7 +141,12 @@ class MinMaxNorm(Constraint):
 
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
 _ALL = {c.__name__: c for c in (Constraint, MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
-_ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
+_ALIASES = {
+    "max_norm": MaxNorm,
+    "non_neg": NonNeg,
+    "unit_norm": UnitNorm,
+    "min_max_norm": MinMaxNorm,
+}
 
 
 def serialize(constraint: Constraint) -> dict[str, Any]:

@@ -37,12 +37,17 @@ def main(argv=None) -> dict:
         ],
         name="digits_mlp",
     )
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.summary()
     verbose = int(args.verbose) if str(args.verbose).isdigit() else args.verbose
-    history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
-                        validation_split=0.1, verbose=verbose)
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=0.1,
+        verbose=verbose,
+    )
     loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     predicted = np.argmax(model.predict(x_test[:10], verbose=0), axis=-1)
     print(f"test loss {loss:.4f} - test accuracy {accuracy:.4f}")

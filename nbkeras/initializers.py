@@ -445,7 +445,9 @@ def get(identifier: Any) -> Callable[..., jax.Array] | None:
     if isinstance(identifier, str):
         cls = _ALIASES.get(identifier) or _ALL.get(identifier)
         if cls is None:
-            raise unknown_identifier("initializer", identifier, [k for k in _ALIASES if k.islower()])
+            raise unknown_identifier(
+                "initializer", identifier, [k for k in _ALIASES if k.islower()]
+            )
         return cls()
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
@@ -458,5 +460,10 @@ def get(identifier: Any) -> Callable[..., jax.Array] | None:
 zeros, ones, constant, identity = Zeros, Ones, Constant, Identity
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
 variance_scaling, orthogonal = VarianceScaling, Orthogonal
-glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
+glorot_uniform, glorot_normal, he_uniform, he_normal = (
+    GlorotUniform,
+    GlorotNormal,
+    HeUniform,
+    HeNormal,
+)
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal

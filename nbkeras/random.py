@@ -123,7 +123,11 @@ def draw_seed(seed: Any = None) -> jax.Array:
 
 
 def normal(
-    shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+    shape: Sequence[int],
+    mean: float = 0.0,
+    stddev: float = 1.0,
+    dtype: Any = None,
+    seed: Any = None,
 ) -> jax.Array:
     """Draw from a normal distribution.
 
@@ -136,7 +140,11 @@ def normal(
 
 
 def uniform(
-    shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: Any = None
+    shape: Sequence[int],
+    minval: float = 0.0,
+    maxval: float = 1.0,
+    dtype: Any = None,
+    seed: Any = None,
 ) -> jax.Array:
     """Draw from a uniform distribution on ``[minval, maxval)``.
 
@@ -164,7 +172,11 @@ def randint(
 
 
 def truncated_normal(
-    shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Any = None
+    shape: Sequence[int],
+    mean: float = 0.0,
+    stddev: float = 1.0,
+    dtype: Any = None,
+    seed: Any = None,
 ) -> jax.Array:
     """Draw from a normal distribution truncated to two standard deviations.
 
@@ -204,7 +216,9 @@ def _check_traced_seed(x: Any, seed: Any, name: str) -> None:
         )
 
 
-def dropout(inputs: Any, rate: float, noise_shape: Sequence[int | None] | None = None, seed: Any = None) -> jax.Array:
+def dropout(
+    inputs: Any, rate: float, noise_shape: Sequence[int | None] | None = None, seed: Any = None
+) -> jax.Array:
     """Zero entries with probability ``rate`` and scale the rest by ``1 / (1 - rate)``.
 
     Raises:

@@ -19,7 +19,9 @@ from nbkeras._errors import unknown_identifier, wrong_type
 
 def _validate_float(value: Any, name: str) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"Argument `{name}` must be a non-negative float. Received: {name}={value!r}")
+        raise ValueError(
+            f"Argument `{name}` must be a non-negative float. Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -128,13 +130,17 @@ class OrthogonalRegularizer(Regularizer):
     def __init__(self, factor: float = 0.01, mode: str = "rows") -> None:
         self.factor = _validate_float(factor, "factor")
         if mode not in ("rows", "columns"):
-            raise ValueError(f"Invalid value for argument `mode`. Expected one of {{'rows', 'columns'}}. Received: mode={mode!r}")
+            raise ValueError(
+                f"Invalid value for argument `mode`. Expected one of {{'rows', 'columns'}}. Received: mode={mode!r}"
+            )
         self.mode = mode
 
     def __call__(self, x):
         x = jnp.asarray(x)
         if x.ndim != 2:
-            raise ValueError(f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={x.shape}")
+            raise ValueError(
+                f"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape={x.shape}"
+            )
         axis = 1 if self.mode == "rows" else 0
         inv = jnp.minimum(jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True)), 1e7)
         x = x * inv

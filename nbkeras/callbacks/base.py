@@ -9,9 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 _BATCH_HOOKS = (
-    "on_train_batch_begin", "on_train_batch_end", "on_test_batch_begin",
-    "on_test_batch_end", "on_predict_batch_begin", "on_predict_batch_end",
-    "on_batch_begin", "on_batch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+    "on_predict_batch_begin",
+    "on_predict_batch_end",
+    "on_batch_begin",
+    "on_batch_end",
 )
 
 
@@ -60,8 +65,10 @@ class Callback:
     def on_epoch_end(self, epoch, logs=None): ...
     def on_train_batch_begin(self, batch, logs=None):
         self.on_batch_begin(batch, logs=logs)
+
     def on_train_batch_end(self, batch, logs=None):
         self.on_batch_end(batch, logs=logs)
+
     def on_test_batch_begin(self, batch, logs=None): ...
     def on_test_batch_end(self, batch, logs=None): ...
     def on_predict_batch_begin(self, batch, logs=None): ...
@@ -118,8 +125,14 @@ class CallbackList:
         **params: ``epochs``, ``steps``, ``verbose``.
     """
 
-    def __init__(self, callbacks: Iterable[Callback] | None = None, model=None,
-                 add_history: bool = False, add_progbar: bool = False, **params):
+    def __init__(
+        self,
+        callbacks: Iterable[Callback] | None = None,
+        model=None,
+        add_history: bool = False,
+        add_progbar: bool = False,
+        **params,
+    ):
         callbacks = list(callbacks or [])
         for cb in callbacks:
             if not isinstance(cb, Callback):
@@ -158,10 +171,15 @@ class CallbackList:
             if batch_only and getattr(cb, "lazy_batch_logs", False):
                 getattr(cb, hook)(*args)
                 continue
-            if batch_only and not cb._overrides(hook) and not (
-                hook.startswith("on_train_batch") and (
-                    cb._overrides("on_batch_begin") or cb._overrides("on_batch_end"))
-            ) and not cb.needs_batch_logs:
+            if (
+                batch_only
+                and not cb._overrides(hook)
+                and not (
+                    hook.startswith("on_train_batch")
+                    and (cb._overrides("on_batch_begin") or cb._overrides("on_batch_end"))
+                )
+                and not cb.needs_batch_logs
+            ):
                 continue
             getattr(cb, hook)(*args)
 

@@ -35,7 +35,9 @@ def load_data(
         ((1438, 8, 8), (359, 8, 8))
     """
     if not 0.0 <= test_split < 1.0:
-        raise ValueError(f"digits.load_data expected test_split in [0, 1), received {test_split!r}.")
+        raise ValueError(
+            f"digits.load_data expected test_split in [0, 1), received {test_split!r}."
+        )
     with np.load(_PATH, allow_pickle=False) as f:
         x, y = f["x"], f["y"]
     order = np.random.RandomState(seed).permutation(len(x))

@@ -233,9 +233,7 @@ class Layer(nnx.Module):
                 f"{value.shape}, expected {shape}."
             )
         name = name or f"variable_{len(self._own_weights())}"
-        var = _vars.make_weight(
-            value, name=name, trainable=trainable, path=f"{self.name}/{name}"
-        )
+        var = _vars.make_weight(value, name=name, trainable=trainable, path=f"{self.name}/{name}")
         if regularizer is not None:
             from nbkeras import regularizers
 

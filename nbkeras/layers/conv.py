@@ -74,8 +74,11 @@ def dimension_numbers(rank: int, data_format: str) -> tuple[str, str, str]:
 
 def _check_rank(layer, inputs, rank: int) -> None:
     if inputs.ndim != rank + 2:
-        layout = "(batch, *spatial, channels)" if layer.data_format == "channels_last" else (
-            "(batch, channels, *spatial)")
+        layout = (
+            "(batch, *spatial, channels)"
+            if layer.data_format == "channels_last"
+            else ("(batch, channels, *spatial)")
+        )
         raise named_error(
             ValueError,
             f"{type(layer).__name__} '{layer.name}' expected a {rank + 2}D input {layout}, "
@@ -87,12 +90,26 @@ class _ConvBase(Layer):
     rank = 2
     transpose = False
 
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate=1, groups: int = 1,
-                 activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate=1,
+        groups: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
         kwargs.pop("lora_rank", None)
         kwargs.pop("lora_alpha", None)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -106,8 +123,9 @@ class _ConvBase(Layer):
         self.kernel_size = int_tuple(cls, "kernel_size", kernel_size, rank)
         self.strides = int_tuple(cls, "strides", strides, rank)
         self.dilation_rate = int_tuple(cls, "dilation_rate", dilation_rate, rank)
-        valid = ("valid", "same", "causal") if rank == 1 and not self.transpose else (
-            "valid", "same")
+        valid = (
+            ("valid", "same", "causal") if rank == 1 and not self.transpose else ("valid", "same")
+        )
         self.padding = choice(cls, "padding", padding, valid)
         self.data_format = data_format_arg(cls, data_format)
         if not isinstance(groups, int) or groups <= 0 or filters % groups:
@@ -160,14 +178,18 @@ class _ConvBase(Layer):
     def build(self, input_shape):
         channels = self._input_channels(input_shape)
         self.kernel = self.add_weight(
-            shape=self._kernel_shape(channels), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            shape=self._kernel_shape(channels),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
             name="kernel",
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(self.filters,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
                 name="bias",
             )
         else:
@@ -194,7 +216,10 @@ class _ConvBase(Layer):
 
     def _convolve(self, inputs, kernel, padding, groups: int = 1, strides=None):
         out = jax.lax.conv_general_dilated(
-            inputs, kernel, window_strides=strides or self.strides, padding=padding,
+            inputs,
+            kernel,
+            window_strides=strides or self.strides,
+            padding=padding,
             rhs_dilation=self.dilation_rate,
             dimension_numbers=dimension_numbers(self.rank, self.data_format),
             feature_group_count=groups,
@@ -271,20 +296,23 @@ _CONV_DOC = """{rank}D convolution layer (Keras ``{name}``).
 
 
 class Conv1D(_ConvBase):
-    __doc__ = _CONV_DOC.format(rank=1, name="Conv1D", causal=' or ``"causal"``',
-                               example="(2, 8, 3)", result="(2, 6, 4)")
+    __doc__ = _CONV_DOC.format(
+        rank=1, name="Conv1D", causal=' or ``"causal"``', example="(2, 8, 3)", result="(2, 6, 4)"
+    )
     rank = 1
 
 
 class Conv2D(_ConvBase):
-    __doc__ = _CONV_DOC.format(rank=2, name="Conv2D", causal="",
-                               example="(2, 8, 8, 3)", result="(2, 6, 6, 4)")
+    __doc__ = _CONV_DOC.format(
+        rank=2, name="Conv2D", causal="", example="(2, 8, 8, 3)", result="(2, 6, 6, 4)"
+    )
     rank = 2
 
 
 class Conv3D(_ConvBase):
-    __doc__ = _CONV_DOC.format(rank=3, name="Conv3D", causal="",
-                               example="(2, 5, 5, 5, 3)", result="(2, 3, 3, 3, 4)")
+    __doc__ = _CONV_DOC.format(
+        rank=3, name="Conv3D", causal="", example="(2, 5, 5, 5, 3)", result="(2, 3, 3, 3, 4)"
+    )
     rank = 3
 
 
@@ -302,16 +330,35 @@ def _transpose_padding(kernel: int, stride: int, dilation: int, padding: str, ou
 class _ConvTransposeBase(_ConvBase):
     transpose = True
 
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
-                 output_padding=None, data_format: str | None = None, dilation_rate=1,
-                 **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        output_padding=None,
+        data_format: str | None = None,
+        dilation_rate=1,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            **kwargs,
+        )
         cls = type(self).__name__
-        self.output_padding = None if output_padding is None else int_tuple(
-            cls, "output_padding", output_padding, self.rank, allow_zero=True)
+        self.output_padding = (
+            None
+            if output_padding is None
+            else int_tuple(cls, "output_padding", output_padding, self.rank, allow_zero=True)
+        )
         if self.output_padding is not None and any(
-                p >= s for p, s in zip(self.output_padding, self.strides)):
+            p >= s for p, s in zip(self.output_padding, self.strides)
+        ):
             raise ValueError(
                 f"{cls} 'output_padding' must be smaller than 'strides' in every dimension, "
                 f"received output_padding={self.output_padding}, strides={self.strides}."
@@ -329,7 +376,10 @@ class _ConvTransposeBase(_ConvBase):
             for k, s, d, p in zip(self.kernel_size, self.strides, self.dilation_rate, out_pad)
         ]
         x = jax.lax.conv_transpose(
-            inputs, kernel, strides=self.strides, padding=pads,
+            inputs,
+            kernel,
+            strides=self.strides,
+            padding=pads,
             rhs_dilation=self.dilation_rate,
             dimension_numbers=dimension_numbers(self.rank, self.data_format),
             transpose_kernel=True,
@@ -384,22 +434,43 @@ class DepthwiseConv2D(_ConvBase):
 
     rank = 2
 
-    def __init__(self, kernel_size, strides=1, padding: str = "valid", depth_multiplier: int = 1,
-                 data_format: str | None = None, dilation_rate=1, activation=None,
-                 use_bias: bool = True, depthwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(depth_multiplier, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         kernel_initializer=depthwise_initializer,
-                         bias_initializer=bias_initializer,
-                         kernel_regularizer=depthwise_regularizer,
-                         bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         kernel_constraint=depthwise_constraint,
-                         bias_constraint=bias_constraint, **kwargs)
+    def __init__(
+        self,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        depth_multiplier: int = 1,
+        data_format: str | None = None,
+        dilation_rate=1,
+        activation=None,
+        use_bias: bool = True,
+        depthwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            depth_multiplier,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=depthwise_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=depthwise_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=depthwise_constraint,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
         self.depth_multiplier = depth_multiplier
 
     def build(self, input_shape):
@@ -407,13 +478,22 @@ class DepthwiseConv2D(_ConvBase):
         self.filters = channels * self.depth_multiplier
         self.kernel = self.add_weight(
             shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint, name="kernel",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+            name="kernel",
         )
-        self.bias = self.add_weight(
-            shape=(self.filters,), initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias",
-        ) if self.use_bias else None
+        self.bias = (
+            self.add_weight(
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         kernel = self.kernel[...]
@@ -448,20 +528,44 @@ class SeparableConv2D(_ConvBase):
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
-                 data_format: str | None = None, dilation_rate=1, depth_multiplier: int = 1,
-                 activation=None, use_bias: bool = True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(filters, kernel_size, strides=strides, padding=padding,
-                         data_format=data_format, dilation_rate=dilation_rate,
-                         activation=activation, use_bias=use_bias,
-                         bias_initializer=bias_initializer, bias_regularizer=bias_regularizer,
-                         activity_regularizer=activity_regularizer,
-                         bias_constraint=bias_constraint, **kwargs)
+    def __init__(
+        self,
+        filters: int,
+        kernel_size,
+        strides=1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate=1,
+        depth_multiplier: int = 1,
+        activation=None,
+        use_bias: bool = True,
+        depthwise_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        depthwise_regularizer=None,
+        pointwise_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        depthwise_constraint=None,
+        pointwise_constraint=None,
+        bias_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(
+            filters,
+            kernel_size,
+            strides=strides,
+            padding=padding,
+            data_format=data_format,
+            dilation_rate=dilation_rate,
+            activation=activation,
+            use_bias=use_bias,
+            bias_initializer=bias_initializer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            bias_constraint=bias_constraint,
+            **kwargs,
+        )
         self.depth_multiplier = depth_multiplier
         self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
@@ -474,18 +578,29 @@ class SeparableConv2D(_ConvBase):
         channels = self._input_channels(input_shape)
         self.depthwise_kernel = self.add_weight(
             shape=(*self.kernel_size, channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint, name="depthwise_kernel",
+            initializer=self.depthwise_initializer,
+            regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint,
+            name="depthwise_kernel",
         )
         self.pointwise_kernel = self.add_weight(
             shape=(1, 1, channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint, name="pointwise_kernel",
+            initializer=self.pointwise_initializer,
+            regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint,
+            name="pointwise_kernel",
         )
-        self.bias = self.add_weight(
-            shape=(self.filters,), initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer, constraint=self.bias_constraint, name="bias",
-        ) if self.use_bias else None
+        self.bias = (
+            self.add_weight(
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+                name="bias",
+            )
+            if self.use_bias
+            else None
+        )
 
     def call(self, inputs):
         dw = self.depthwise_kernel[...]
@@ -502,10 +617,8 @@ class SeparableConv2D(_ConvBase):
             config.pop(key)
         config["depth_multiplier"] = self.depth_multiplier
         for kind in ("depthwise", "pointwise"):
-            config[f"{kind}_initializer"] = _ser(initializers,
-                                                 getattr(self, f"{kind}_initializer"))
-            config[f"{kind}_regularizer"] = _ser(regularizers,
-                                                 getattr(self, f"{kind}_regularizer"))
+            config[f"{kind}_initializer"] = _ser(initializers, getattr(self, f"{kind}_initializer"))
+            config[f"{kind}_regularizer"] = _ser(regularizers, getattr(self, f"{kind}_regularizer"))
             config[f"{kind}_constraint"] = _ser(constraints, getattr(self, f"{kind}_constraint"))
         return config
 

@@ -33,16 +33,25 @@ class Dense(Layer):
         (2, 3)
     """
 
-    def __init__(self, units: int, activation=None, use_bias: bool = True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, lora_rank=None, lora_alpha=None,
-                 **kwargs):
+    def __init__(
+        self,
+        units: int,
+        activation=None,
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
-            raise ValueError(
-                f"Dense 'units' must be a positive integer, received units={units!r}."
-            )
+            raise ValueError(f"Dense 'units' must be a positive integer, received units={units!r}.")
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -61,14 +70,18 @@ class Dense(Layer):
                 f"shape {tuple(input_shape)}."
             )
         self.kernel = self.add_weight(
-            shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
+            shape=(input_dim, self.units),
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
             name="kernel",
         )
         if self.use_bias:
             self.bias = self.add_weight(
-                shape=(self.units,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
+                shape=(self.units,),
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
                 name="bias",
             )
         else:
@@ -112,9 +125,19 @@ class Embedding(Layer):
         (1, 3, 4)
     """
 
-    def __init__(self, input_dim: int, output_dim: int, embeddings_initializer="uniform",
-                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, lora_rank=None, lora_alpha=None, **kwargs):
+    def __init__(
+        self,
+        input_dim: int,
+        output_dim: int,
+        embeddings_initializer="uniform",
+        embeddings_regularizer=None,
+        embeddings_constraint=None,
+        mask_zero=False,
+        weights=None,
+        lora_rank=None,
+        lora_alpha=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         for arg, val in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(val, int) or val <= 0:
@@ -130,8 +153,10 @@ class Embedding(Layer):
 
     def build(self, input_shape=None):
         self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim), initializer=self.embeddings_initializer,
-            regularizer=self.embeddings_regularizer, constraint=self.embeddings_constraint,
+            shape=(self.input_dim, self.output_dim),
+            initializer=self.embeddings_initializer,
+            regularizer=self.embeddings_regularizer,
+            constraint=self.embeddings_constraint,
             name="embeddings",
         )
         if self._initial_weights is not None:
@@ -201,9 +226,7 @@ class Dropout(Layer):
     def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
-            raise ValueError(
-                f"Dropout 'rate' must be a float in [0, 1], received rate={rate!r}."
-            )
+            raise ValueError(f"Dropout 'rate' must be a float in [0, 1], received rate={rate!r}.")
         self.rate = float(rate)
         self.noise_shape = None if noise_shape is None else tuple(noise_shape)
         self.seed = seed
@@ -229,9 +252,12 @@ class Dropout(Layer):
         return jnp.where(keep, inputs / (1.0 - self.rate), 0.0).astype(inputs.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate,
-                "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
-                "seed": self.seed}
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
+            "seed": self.seed,
+        }
 
 
 class Lambda(Layer):
@@ -268,9 +294,11 @@ class Lambda(Layer):
     def get_config(self):
         from nbkeras.saving import lambda_serialization
 
-        return {**super().get_config(),
-                "function": lambda_serialization.serialize_function(self.function),
-                "arguments": self.arguments}
+        return {
+            **super().get_config(),
+            "function": lambda_serialization.serialize_function(self.function),
+            "arguments": self.arguments,
+        }
 
 
 def _fn_params(fn):

@@ -15,8 +15,9 @@ def _standardize_shape(shape, what: str = "shape") -> tuple:
     try:
         dims = tuple(shape)
     except TypeError:
-        raise ValueError(f"Cannot convert {shape!r} to an input {what}; pass a tuple "
-                         "like (784,) or (28, 28, 1).") from None
+        raise ValueError(
+            f"Cannot convert {shape!r} to an input {what}; pass a tuple like (784,) or (28, 28, 1)."
+        ) from None
     for d in dims:
         if d is not None and (not isinstance(d, int) or d < 0):
             raise ValueError(
@@ -29,8 +30,18 @@ def _standardize_shape(shape, what: str = "shape") -> tuple:
 class InputLayer(Layer):
     """The layer behind :func:`Input`; its output is the model's input tensor."""
 
-    def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None,
-                 batch_shape=None, input_tensor=None, optional=False, name=None, **kwargs):
+    def __init__(
+        self,
+        shape=None,
+        batch_size=None,
+        dtype=None,
+        sparse=None,
+        batch_shape=None,
+        input_tensor=None,
+        optional=False,
+        name=None,
+        **kwargs,
+    ):
         if shape is None and "input_shape" in kwargs:
             shape = kwargs.pop("input_shape")
         if "batch_input_shape" in kwargs and batch_shape is None:
@@ -63,8 +74,12 @@ class InputLayer(Layer):
         return inputs
 
     def get_config(self) -> dict:
-        return {"batch_shape": list(self.batch_shape), "dtype": self.dtype,
-                "sparse": False, "name": self.name}
+        return {
+            "batch_shape": list(self.batch_shape),
+            "dtype": self.dtype,
+            "sparse": False,
+            "name": self.name,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -74,8 +89,16 @@ class InputLayer(Layer):
         return cls(**config)
 
 
-def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None,
-          name=None, tensor=None, optional=False) -> KerasTensor:
+def Input(
+    shape=None,
+    batch_size=None,
+    dtype=None,
+    sparse=None,
+    batch_shape=None,
+    name=None,
+    tensor=None,
+    optional=False,
+) -> KerasTensor:
     """A symbolic input for the Functional API (Keras's ``keras.Input``).
 
     Args:
@@ -93,6 +116,12 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         >>> x.shape
         (None, 784)
     """
-    layer = InputLayer(shape=shape, batch_size=batch_size, dtype=dtype,
-                       batch_shape=batch_shape, name=name, optional=optional)
+    layer = InputLayer(
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        batch_shape=batch_shape,
+        name=name,
+        optional=optional,
+    )
     return layer.output

@@ -31,8 +31,11 @@ class _Merge(Layer):
         )
 
     def _check_list(self, inputs) -> list[tuple]:
-        if not isinstance(inputs, (list, tuple)) or not inputs or not all(
-                isinstance(s, (list, tuple)) or hasattr(s, "shape") for s in inputs):
+        if (
+            not isinstance(inputs, (list, tuple))
+            or not inputs
+            or not all(isinstance(s, (list, tuple)) or hasattr(s, "shape") for s in inputs)
+        ):
             raise named_error(
                 ValueError,
                 f"{type(self).__name__} '{self.name}' should be called on a list of tensors, "
@@ -41,8 +44,11 @@ class _Merge(Layer):
         shapes = _shapes(inputs)
         n = len(shapes)
         if n < self.min_inputs or (self.max_inputs is not None and n > self.max_inputs):
-            want = (f"exactly {self.max_inputs}" if self.min_inputs == self.max_inputs
-                    else f"at least {self.min_inputs}")
+            want = (
+                f"exactly {self.max_inputs}"
+                if self.min_inputs == self.max_inputs
+                else f"at least {self.min_inputs}"
+            )
             raise self._fail(f"expects {want} inputs, received {n}", shapes)
         return shapes
 
@@ -53,8 +59,8 @@ class _Merge(Layer):
         ref = shapes[0][1:]
         for s in shapes[1:]:
             a, b = (ref, s[1:]) if len(ref) >= len(s[1:]) else (s[1:], ref)
-            merged = list(a[:len(a) - len(b)])
-            for i, j in zip(a[len(a) - len(b):], b):
+            merged = list(a[: len(a) - len(b)])
+            for i, j in zip(a[len(a) - len(b) :], b):
                 if i is None or j is None:
                     merged.append(None)
                 elif i == 1 or j == 1 or i == j:
@@ -62,7 +68,9 @@ class _Merge(Layer):
                 else:
                     raise self._fail(
                         "requires inputs of the same shape (or broadcastable: each dimension "
-                        "equal or 1); check the layers feeding it", shapes)
+                        "equal or 1); check the layers feeding it",
+                        shapes,
+                    )
             ref = tuple(merged)
 
     def build(self, input_shape):
@@ -163,7 +171,9 @@ class Concatenate(_Merge):
             if d != axis and len(sizes) > 1:
                 raise self._fail(
                     f"requires matching shapes except on the concatenation axis {self.axis}; "
-                    f"dimension {d} differs", shapes)
+                    f"dimension {d} differs",
+                    shapes,
+                )
 
     def call(self, inputs):
         self._validate(self._check_list(inputs))
@@ -191,11 +201,12 @@ class Dot(_Merge):
         super().__init__(**kwargs)
         if isinstance(axes, int):
             pass
-        elif (not isinstance(axes, (list, tuple)) or len(axes) != 2
-              or not all(isinstance(a, int) for a in axes)):
-            raise TypeError(
-                f"Dot 'axes' must be an int or a pair of ints, received axes={axes!r}."
-            )
+        elif (
+            not isinstance(axes, (list, tuple))
+            or len(axes) != 2
+            or not all(isinstance(a, int) for a in axes)
+        ):
+            raise TypeError(f"Dot 'axes' must be an int or a pair of ints, received axes={axes!r}.")
         self.axes = axes if isinstance(axes, int) else tuple(axes)
         self.normalize = bool(normalize)
 
@@ -213,7 +224,9 @@ class Dot(_Merge):
         if d0 is not None and d1 is not None and d0 != d1:
             raise self._fail(
                 f"needs equal sizes on the contracted axes, got {d0} (axis {a0} of input 0) "
-                f"and {d1} (axis {a1} of input 1)", shapes)
+                f"and {d1} (axis {a1} of input 1)",
+                shapes,
+            )
 
     def call(self, inputs):
         shapes = self._check_list(inputs)

@@ -25,8 +25,17 @@ def _scale_shift(x, mean, variance, gamma, beta, epsilon):
 class _AffineConfig:
     """Shared constructor bits of layers with ``gamma``/``beta`` weights."""
 
-    def _init_affine(self, center, scale, beta_initializer, gamma_initializer,
-                     beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint):
+    def _init_affine(
+        self,
+        center,
+        scale,
+        beta_initializer,
+        gamma_initializer,
+        beta_regularizer,
+        gamma_regularizer,
+        beta_constraint,
+        gamma_constraint,
+    ):
         self.center = bool(center)
         self.scale = bool(scale)
         self.beta_initializer = initializers.get(beta_initializer)
@@ -37,18 +46,33 @@ class _AffineConfig:
         self.gamma_constraint = constraints.get(gamma_constraint)
 
     def _affine_weights(self, shape, gamma: bool = True, beta: bool = True):
-        self.gamma = self.add_weight(
-            shape=shape, initializer=self.gamma_initializer, regularizer=self.gamma_regularizer,
-            constraint=self.gamma_constraint, name="gamma",
-        ) if gamma else None
-        self.beta = self.add_weight(
-            shape=shape, initializer=self.beta_initializer, regularizer=self.beta_regularizer,
-            constraint=self.beta_constraint, name="beta",
-        ) if beta else None
+        self.gamma = (
+            self.add_weight(
+                shape=shape,
+                initializer=self.gamma_initializer,
+                regularizer=self.gamma_regularizer,
+                constraint=self.gamma_constraint,
+                name="gamma",
+            )
+            if gamma
+            else None
+        )
+        self.beta = (
+            self.add_weight(
+                shape=shape,
+                initializer=self.beta_initializer,
+                regularizer=self.beta_regularizer,
+                constraint=self.beta_constraint,
+                name="beta",
+            )
+            if beta
+            else None
+        )
 
     def _affine_config(self) -> dict:
         return {
-            "center": self.center, "scale": self.scale,
+            "center": self.center,
+            "scale": self.scale,
             "beta_initializer": _ser(initializers, self.beta_initializer),
             "gamma_initializer": _ser(initializers, self.gamma_initializer),
             "beta_regularizer": _ser(regularizers, self.beta_regularizer),
@@ -94,18 +118,30 @@ class BatchNormalization(_AffineConfig, Layer):
         (4, 3)
     """
 
-    def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, beta_initializer="zeros",
-                 gamma_initializer="ones", moving_mean_initializer="zeros",
-                 moving_variance_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 synchronized: bool = False, renorm: bool = False, renorm_clipping=None,
-                 renorm_momentum: float = 0.99, **kwargs):
+    def __init__(
+        self,
+        axis: int = -1,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        moving_mean_initializer="zeros",
+        moving_variance_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        synchronized: bool = False,
+        renorm: bool = False,
+        renorm_clipping=None,
+        renorm_momentum: float = 0.99,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"BatchNormalization 'axis' must be an int, received axis={axis!r}."
-            )
+            raise TypeError(f"BatchNormalization 'axis' must be an int, received axis={axis!r}.")
         if renorm:
             raise NotImplementedError(
                 "BatchNormalization(renorm=True) is not supported by nbkeras; use renorm=False."
@@ -114,9 +150,16 @@ class BatchNormalization(_AffineConfig, Layer):
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.synchronized = synchronized
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
         self.moving_mean_initializer = initializers.get(moving_mean_initializer)
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
 
@@ -130,11 +173,15 @@ class BatchNormalization(_AffineConfig, Layer):
         shape = (input_shape[axis],)
         self._affine_weights(shape, gamma=self.scale, beta=self.center)
         self.moving_mean = self.add_weight(
-            shape=shape, initializer=self.moving_mean_initializer, trainable=False,
+            shape=shape,
+            initializer=self.moving_mean_initializer,
+            trainable=False,
             name="moving_mean",
         )
         self.moving_variance = self.add_weight(
-            shape=shape, initializer=self.moving_variance_initializer, trainable=False,
+            shape=shape,
+            initializer=self.moving_variance_initializer,
+            trainable=False,
             name="moving_variance",
         )
 
@@ -143,8 +190,7 @@ class BatchNormalization(_AffineConfig, Layer):
         weights = None
         sample_mask = current_sample_mask()
         if sample_mask is not None:
-            weights = jnp.reshape(jnp.asarray(sample_mask, x.dtype),
-                                  (-1,) + (1,) * (x.ndim - 1))
+            weights = jnp.reshape(jnp.asarray(sample_mask, x.dtype), (-1,) + (1,) * (x.ndim - 1))
         if mask is not None:  # Keras's sequence mask, shape inputs.shape[:-1]
             m = jnp.expand_dims(jnp.asarray(mask, x.dtype), -1)
             weights = m if weights is None else weights * m
@@ -174,7 +220,8 @@ class BatchNormalization(_AffineConfig, Layer):
             mean, variance = self._moments(x, axis, mask)
             m = self.momentum
             self.moving_mean[...] = (self.moving_mean[...] * m + mean * (1.0 - m)).astype(
-                self.moving_mean.dtype)
+                self.moving_mean.dtype
+            )
             self.moving_variance[...] = (
                 self.moving_variance[...] * m + variance * (1.0 - m)
             ).astype(self.moving_variance.dtype)
@@ -186,17 +233,23 @@ class BatchNormalization(_AffineConfig, Layer):
         def bcast(v):
             return None if v is None else jnp.reshape(v[...], shape).astype(x.dtype)
 
-        out = _scale_shift(x, bcast(mean), bcast(variance), bcast(self.gamma),
-                           bcast(self.beta), self.epsilon)
+        out = _scale_shift(
+            x, bcast(mean), bcast(variance), bcast(self.gamma), bcast(self.beta), self.epsilon
+        )
         return out.astype(self.compute_dtype)
 
     def get_config(self):
         return {
-            **super().get_config(), "axis": self.axis, "momentum": self.momentum,
-            "epsilon": self.epsilon, **self._affine_config(),
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            **self._affine_config(),
             "moving_mean_initializer": _ser(initializers, self.moving_mean_initializer),
             "moving_variance_initializer": _ser(initializers, self.moving_variance_initializer),
-            "synchronized": self.synchronized, "renorm": False, "renorm_clipping": None,
+            "synchronized": self.synchronized,
+            "renorm": False,
+            "renorm_clipping": None,
             "renorm_momentum": 0.99,
         }
 
@@ -216,10 +269,21 @@ class LayerNormalization(_AffineConfig, Layer):
         (2, 3)
     """
 
-    def __init__(self, axis=-1, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
-                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
-                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None,
-                 rms_scaling: bool = False, **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        rms_scaling: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             axis = list(axis)
@@ -231,9 +295,16 @@ class LayerNormalization(_AffineConfig, Layer):
         self.axis = axis
         self.epsilon = float(epsilon)
         self.rms_scaling = bool(rms_scaling)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
         self.autocast = False
 
     def _axes(self, ndim: int) -> list[int]:
@@ -242,8 +313,9 @@ class LayerNormalization(_AffineConfig, Layer):
 
     def build(self, input_shape):
         shape = tuple(input_shape[a] for a in self._axes(len(input_shape)))
-        self._affine_weights(shape, gamma=self.scale or self.rms_scaling,
-                             beta=self.center and not self.rms_scaling)
+        self._affine_weights(
+            shape, gamma=self.scale or self.rms_scaling, beta=self.center and not self.rms_scaling
+        )
 
     def call(self, inputs):
         x = inputs.astype(jnp.result_type(inputs.dtype, jnp.float32))
@@ -267,8 +339,13 @@ class LayerNormalization(_AffineConfig, Layer):
         return out.astype(inputs.dtype)
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                **self._affine_config(), "rms_scaling": self.rms_scaling}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            **self._affine_config(),
+            "rms_scaling": self.rms_scaling,
+        }
 
 
 class GroupNormalization(_AffineConfig, Layer):
@@ -286,17 +363,35 @@ class GroupNormalization(_AffineConfig, Layer):
         (1, 4, 4, 6)
     """
 
-    def __init__(self, groups: int = 32, axis: int = -1, epsilon: float = 1e-3,
-                 center: bool = True, scale: bool = True, beta_initializer="zeros",
-                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
-                 beta_constraint=None, gamma_constraint=None, **kwargs):
+    def __init__(
+        self,
+        groups: int = 32,
+        axis: int = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        beta_regularizer=None,
+        gamma_regularizer=None,
+        beta_constraint=None,
+        gamma_constraint=None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.groups = groups
         self.axis = axis
         self.epsilon = float(epsilon)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)
+        self._init_affine(
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            beta_regularizer,
+            gamma_regularizer,
+            beta_constraint,
+            gamma_constraint,
+        )
 
     def build(self, input_shape):
         axis = _check_axis(self, self.axis, len(input_shape))
@@ -329,13 +424,17 @@ class GroupNormalization(_AffineConfig, Layer):
         def bcast(v):
             return None if v is None else jnp.reshape(v[...], bshape).astype(x.dtype)
 
-        out = _scale_shift(xg, mean, variance, bcast(self.gamma), bcast(self.beta),
-                           self.epsilon)
+        out = _scale_shift(xg, mean, variance, bcast(self.gamma), bcast(self.beta), self.epsilon)
         return jnp.reshape(out, x.shape).astype(self.compute_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "groups": self.groups, "axis": self.axis,
-                "epsilon": self.epsilon, **self._affine_config()}
+        return {
+            **super().get_config(),
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            **self._affine_config(),
+        }
 
 
 class UnitNormalization(Layer):

@@ -22,13 +22,20 @@ class _Pooling(Layer):
     rank = 2
     mode = "max"
 
-    def __init__(self, pool_size=2, strides=None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size=2,
+        strides=None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         cls = type(self).__name__
         self.pool_size = int_tuple(cls, "pool_size", pool_size, self.rank)
-        self.strides = self.pool_size if strides is None else int_tuple(
-            cls, "strides", strides, self.rank)
+        self.strides = (
+            self.pool_size if strides is None else int_tuple(cls, "strides", strides, self.rank)
+        )
         self.padding = choice(cls, "padding", padding, ("valid", "same"))
         self.data_format = data_format_arg(cls, data_format)
         self.built = True
@@ -75,16 +82,16 @@ class _Pooling(Layer):
             if self._tiles(inputs.shape):
                 out = self._reshape_max(inputs)
             else:
-                out = jax.lax.reduce_window(inputs, -jnp.inf, jax.lax.max, window, strides,
-                                            padding)
+                out = jax.lax.reduce_window(inputs, -jnp.inf, jax.lax.max, window, strides, padding)
         else:
             total = jax.lax.reduce_window(inputs, 0.0, jax.lax.add, window, strides, padding)
             if self.padding == "valid":
                 out = total / math.prod(self.pool_size)
             else:  # Keras's 'same' average excludes the padding from the count.
                 ones_shape = [d if w != 1 else 1 for d, w in zip(inputs.shape, window)]
-                counts = jax.lax.reduce_window(jnp.ones(ones_shape, inputs.dtype), 0.0,
-                                               jax.lax.add, window, strides, padding)
+                counts = jax.lax.reduce_window(
+                    jnp.ones(ones_shape, inputs.dtype), 0.0, jax.lax.add, window, strides, padding
+                )
                 out = total / counts
         if out.size == 0 and inputs.size != 0:
             err = ValueError(
@@ -97,8 +104,13 @@ class _Pooling(Layer):
         return out
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size, "padding": self.padding,
-                "strides": self.strides, "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "padding": self.padding,
+            "strides": self.strides,
+            "data_format": self.data_format,
+        }
 
 
 _POOL_DOC = """{kind} pooling over {rank}D windows (Keras ``{name}``).
@@ -113,60 +125,118 @@ _POOL_DOC = """{kind} pooling over {rank}D windows (Keras ``{name}``).
         >>> {name}(2)(jnp.ones({example})).shape
         {result}
     """
-_AVG_NOTE = " With ``\"same\"``, padding is excluded from the average."
+_AVG_NOTE = ' With ``"same"``, padding is excluded from the average.'
 
 
 class MaxPooling1D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Max", rank=1, name="MaxPooling1D", same_note="",
-                               example="(2, 8, 3)", result="(2, 4, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Max",
+        rank=1,
+        name="MaxPooling1D",
+        same_note="",
+        example="(2, 8, 3)",
+        result="(2, 4, 3)",
+    )
     rank, mode = 1, "max"
 
 
 class MaxPooling2D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Max", rank=2, name="MaxPooling2D", same_note="",
-                               example="(2, 8, 8, 3)", result="(2, 4, 4, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Max",
+        rank=2,
+        name="MaxPooling2D",
+        same_note="",
+        example="(2, 8, 8, 3)",
+        result="(2, 4, 4, 3)",
+    )
     rank, mode = 2, "max"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size=(2, 2),
+        strides=None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs,
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class MaxPooling3D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Max", rank=3, name="MaxPooling3D", same_note="",
-                               example="(2, 4, 4, 4, 3)", result="(2, 2, 2, 2, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Max",
+        rank=3,
+        name="MaxPooling3D",
+        same_note="",
+        example="(2, 4, 4, 4, 3)",
+        result="(2, 2, 2, 2, 3)",
+    )
     rank, mode = 3, "max"
 
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size=(2, 2, 2),
+        strides=None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs,
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class AveragePooling1D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Average", rank=1, name="AveragePooling1D",
-                               same_note=_AVG_NOTE, example="(2, 8, 3)", result="(2, 4, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Average",
+        rank=1,
+        name="AveragePooling1D",
+        same_note=_AVG_NOTE,
+        example="(2, 8, 3)",
+        result="(2, 4, 3)",
+    )
     rank, mode = 1, "avg"
 
 
 class AveragePooling2D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Average", rank=2, name="AveragePooling2D",
-                               same_note=_AVG_NOTE, example="(2, 8, 8, 3)",
-                               result="(2, 4, 4, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Average",
+        rank=2,
+        name="AveragePooling2D",
+        same_note=_AVG_NOTE,
+        example="(2, 8, 8, 3)",
+        result="(2, 4, 4, 3)",
+    )
     rank, mode = 2, "avg"
 
-    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size=(2, 2),
+        strides=None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs,
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
 class AveragePooling3D(_Pooling):
-    __doc__ = _POOL_DOC.format(kind="Average", rank=3, name="AveragePooling3D",
-                               same_note=_AVG_NOTE, example="(2, 4, 4, 4, 3)",
-                               result="(2, 2, 2, 2, 3)")
+    __doc__ = _POOL_DOC.format(
+        kind="Average",
+        rank=3,
+        name="AveragePooling3D",
+        same_note=_AVG_NOTE,
+        example="(2, 4, 4, 4, 3)",
+        result="(2, 2, 2, 2, 3)",
+    )
     rank, mode = 3, "avg"
 
-    def __init__(self, pool_size=(2, 2, 2), strides=None, padding: str = "valid",
-                 data_format: str | None = None, **kwargs):
+    def __init__(
+        self,
+        pool_size=(2, 2, 2),
+        strides=None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        **kwargs,
+    ):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -189,13 +259,13 @@ class _GlobalPooling(Layer):
         if mask is not None and self.rank == 1:  # Keras: average over unmasked steps
             m = jnp.asarray(mask, inputs.dtype)
             m = m[:, :, None] if self.data_format == "channels_last" else m[:, None, :]
-            return (jnp.sum(inputs * m, axis=axes, keepdims=self.keepdims)
-                    / jnp.sum(m, axis=axes, keepdims=self.keepdims))
+            return jnp.sum(inputs * m, axis=axes, keepdims=self.keepdims) / jnp.sum(
+                m, axis=axes, keepdims=self.keepdims
+            )
         return jnp.mean(inputs, axis=axes, keepdims=self.keepdims)
 
     def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format,
-                "keepdims": self.keepdims}
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
 
 
 _GLOBAL_DOC = """Global {kind} pooling over all {rank}D spatial positions (Keras ``{name}``).
@@ -211,38 +281,52 @@ _GLOBAL_DOC = """Global {kind} pooling over all {rank}D spatial positions (Keras
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="average", rank=1, name="GlobalAveragePooling1D",
-                                 example="(2, 8, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="average", rank=1, name="GlobalAveragePooling1D", example="(2, 8, 3)", result="(2, 3)"
+    )
     rank, mode = 1, "avg"
 
 
 class GlobalAveragePooling2D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="average", rank=2, name="GlobalAveragePooling2D",
-                                 example="(2, 8, 8, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="average",
+        rank=2,
+        name="GlobalAveragePooling2D",
+        example="(2, 8, 8, 3)",
+        result="(2, 3)",
+    )
     rank, mode = 2, "avg"
 
 
 class GlobalAveragePooling3D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="average", rank=3, name="GlobalAveragePooling3D",
-                                 example="(2, 4, 4, 4, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="average",
+        rank=3,
+        name="GlobalAveragePooling3D",
+        example="(2, 4, 4, 4, 3)",
+        result="(2, 3)",
+    )
     rank, mode = 3, "avg"
 
 
 class GlobalMaxPooling1D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="max", rank=1, name="GlobalMaxPooling1D",
-                                 example="(2, 8, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="max", rank=1, name="GlobalMaxPooling1D", example="(2, 8, 3)", result="(2, 3)"
+    )
     rank, mode = 1, "max"
 
 
 class GlobalMaxPooling2D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="max", rank=2, name="GlobalMaxPooling2D",
-                                 example="(2, 8, 8, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="max", rank=2, name="GlobalMaxPooling2D", example="(2, 8, 8, 3)", result="(2, 3)"
+    )
     rank, mode = 2, "max"
 
 
 class GlobalMaxPooling3D(_GlobalPooling):
-    __doc__ = _GLOBAL_DOC.format(kind="max", rank=3, name="GlobalMaxPooling3D",
-                                 example="(2, 4, 4, 4, 3)", result="(2, 3)")
+    __doc__ = _GLOBAL_DOC.format(
+        kind="max", rank=3, name="GlobalMaxPooling3D", example="(2, 4, 4, 4, 3)", result="(2, 3)"
+    )
     rank, mode = 3, "max"
 
 

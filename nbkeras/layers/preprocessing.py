@@ -14,6 +14,13 @@ from nbkeras.layers.conv import choice, data_format_arg, named_error
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 
 
+def _plain(value):
+    """Arrays -> nested lists, numbers unchanged (JSON-friendly, static for nnx)."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return np.asarray(value).tolist()
+
+
 class Rescaling(Layer):
     """Computes ``inputs * scale + offset`` (e.g. ``Rescaling(1 / 255)`` for images).
 
@@ -24,8 +31,9 @@ class Rescaling(Layer):
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale = scale
-        self.offset = offset
+        # Plain Python values: nnx modules keep arrays only inside Variables.
+        self.scale = _plain(scale)
+        self.offset = _plain(offset)
         self.built = True
 
     def call(self, inputs):
@@ -34,11 +42,7 @@ class Rescaling(Layer):
         return x * jnp.asarray(self.scale, dtype) + jnp.asarray(self.offset, dtype)
 
     def get_config(self):
-        def plain(v):
-            return np.asarray(v).tolist() if not isinstance(v, (int, float)) else v
-
-        return {**super().get_config(), "scale": plain(self.scale),
-                "offset": plain(self.offset)}
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
 
 class Normalization(Layer):
@@ -76,8 +80,8 @@ class Normalization(Layer):
                 f"Normalization 'mean' and 'variance' must have the same shape, received "
                 f"{np.shape(mean)} and {np.shape(variance)}."
             )
-        self.input_mean = mean
-        self.input_variance = variance
+        self.input_mean = _plain(mean)
+        self.input_variance = _plain(variance)
         self.invert = bool(invert)
 
     def build(self, input_shape):
@@ -98,15 +102,15 @@ class Normalization(Layer):
         self._bshape = tuple(input_shape[d] if d in self._keep else 1 for d in range(ndim))
         stats_shape = tuple(input_shape[d] for d in self._keep)
         if self.input_mean is None:
-            self.adapt_mean = self.add_weight(shape=stats_shape, initializer="zeros",
-                                              trainable=False, name="mean")
-            self.adapt_variance = self.add_weight(shape=stats_shape, initializer="ones",
-                                                  trainable=False, name="variance")
-            self.count = self.add_weight(shape=(), dtype="int32", initializer="zeros",
-                                         trainable=False, name="count")
-        else:
-            self._fixed = tuple(self._broadcast(np.asarray(v, np.float32))
-                                for v in (self.input_mean, self.input_variance))
+            self.adapt_mean = self.add_weight(
+                shape=stats_shape, initializer="zeros", trainable=False, name="mean"
+            )
+            self.adapt_variance = self.add_weight(
+                shape=stats_shape, initializer="ones", trainable=False, name="variance"
+            )
+            self.count = self.add_weight(
+                shape=(), dtype="int32", initializer="zeros", trainable=False, name="count"
+            )
 
     def _broadcast(self, value):
         if value.ndim:
@@ -121,8 +125,7 @@ class Normalization(Layer):
         if isinstance(data, (np.ndarray, jax.Array)) or hasattr(data, "__array__"):
             batches = [np.asarray(data, np.float64)]
         elif hasattr(data, "__iter__"):
-            batches = [np.asarray(b[0] if isinstance(b, tuple) else b, np.float64)
-                       for b in data]
+            batches = [np.asarray(b[0] if isinstance(b, tuple) else b, np.float64) for b in data]
             if not batches:
                 raise ValueError(f"Normalization '{self.name}'.adapt() received no batches.")
         else:
@@ -163,7 +166,10 @@ class Normalization(Layer):
     def call(self, inputs):
         x = jnp.asarray(inputs).astype(self.compute_dtype)
         if self.input_mean is not None:
-            mean, variance = (jnp.asarray(v, x.dtype) for v in self._fixed)
+            mean, variance = (
+                jnp.asarray(self._broadcast(np.asarray(v, np.float32)), x.dtype)
+                for v in (self.input_mean, self.input_variance)
+            )
         else:
             mean = jnp.reshape(self.adapt_mean[...], self._bshape).astype(x.dtype)
             variance = jnp.reshape(self.adapt_variance[...], self._bshape).astype(x.dtype)
@@ -177,11 +183,13 @@ class Normalization(Layer):
         return mean + x * std if self.invert else (x - mean) / std
 
     def get_config(self):
-        def plain(v):
-            return None if v is None else np.asarray(v).tolist()
-
-        return {**super().get_config(), "axis": self.axis, "invert": self.invert,
-                "mean": plain(self.input_mean), "variance": plain(self.input_variance)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "invert": self.invert,
+            "mean": self.input_mean,
+            "variance": self.input_variance,
+        }
 
 
 class CenterCrop(Layer):
@@ -215,8 +223,12 @@ class CenterCrop(Layer):
         return inputs[tuple(index)].astype(self.compute_dtype)
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "data_format": self.data_format}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "data_format": self.data_format,
+        }
 
 
 class Resizing(Layer):
@@ -227,12 +239,23 @@ class Resizing(Layer):
         (1, 8, 8, 3)
     """
 
-    def __init__(self, height: int, width: int, interpolation: str = "bilinear",
-                 data_format: str | None = None, antialias: bool = False, **kwargs):
+    def __init__(
+        self,
+        height: int,
+        width: int,
+        interpolation: str = "bilinear",
+        data_format: str | None = None,
+        antialias: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
-        self.interpolation = choice("Resizing", "interpolation", interpolation,
-                                    ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5"))
+        self.interpolation = choice(
+            "Resizing",
+            "interpolation",
+            interpolation,
+            ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5"),
+        )
         self.data_format = data_format_arg("Resizing", data_format)
         self.antialias = bool(antialias)
         self.built = True
@@ -242,10 +265,16 @@ class Resizing(Layer):
         h_axis = len(shape) - 3 if self.data_format == "channels_last" else len(shape) - 2
         shape[h_axis], shape[h_axis + 1] = self.height, self.width
         x = inputs.astype(self.compute_dtype)
-        return jax.image.resize(x, tuple(shape), method=self.interpolation,
-                                antialias=self.antialias)
+        return jax.image.resize(
+            x, tuple(shape), method=self.interpolation, antialias=self.antialias
+        )
 
     def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation, "data_format": self.data_format,
-                "antialias": self.antialias}
+        return {
+            **super().get_config(),
+            "height": self.height,
+            "width": self.width,
+            "interpolation": self.interpolation,
+            "data_format": self.data_format,
+            "antialias": self.antialias,
+        }

@@ -54,8 +54,9 @@ class Reshape(_Stateless):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         target_shape = tuple(target_shape)
-        if (sum(d == -1 for d in target_shape) > 1
-                or any(not isinstance(d, int) or (d <= 0 and d != -1) for d in target_shape)):
+        if sum(d == -1 for d in target_shape) > 1 or any(
+            not isinstance(d, int) or (d <= 0 and d != -1) for d in target_shape
+        ):
             raise ValueError(
                 "Reshape 'target_shape' must hold positive ints and at most one -1, "
                 f"received target_shape={target_shape}."
@@ -72,8 +73,11 @@ class Reshape(_Stateless):
                 f"Reshape '{self.name}' cannot reshape a sample of shape "
                 f"{tuple(inputs.shape[1:])} ({size} values) to target_shape="
                 f"{self.target_shape}"
-                + (f" ({known} values)." if -1 not in self.target_shape else
-                   f" ({size} is not a multiple of {known}).")
+                + (
+                    f" ({known} values)."
+                    if -1 not in self.target_shape
+                    else f" ({size} is not a multiple of {known})."
+                )
                 + " The batch axis is not part of target_shape.",
             )
         return jnp.reshape(inputs, (inputs.shape[0], *self.target_shape))
@@ -186,8 +190,7 @@ class ZeroPadding1D(_Spatial):
         return jnp.pad(inputs, pads)
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding,
-                "data_format": self.data_format}
+        return {**super().get_config(), "padding": self.padding, "data_format": self.data_format}
 
 
 class ZeroPadding2D(ZeroPadding1D):
@@ -292,13 +295,13 @@ class UpSampling2D(_Spatial):
     rank = 2
     _METHODS = ("nearest", "bilinear", "bicubic", "lanczos3", "lanczos5")
 
-    def __init__(self, size=(2, 2), data_format: str | None = None,
-                 interpolation: str = "nearest", **kwargs):
+    def __init__(
+        self, size=(2, 2), data_format: str | None = None, interpolation: str = "nearest", **kwargs
+    ):
         super().__init__(**kwargs)
         self.size = int_tuple("UpSampling2D", "size", size, 2)
         self.data_format = data_format_arg("UpSampling2D", data_format)
-        self.interpolation = choice("UpSampling2D", "interpolation", interpolation,
-                                    self._METHODS)
+        self.interpolation = choice("UpSampling2D", "interpolation", interpolation, self._METHODS)
 
     def call(self, inputs):
         _check_rank(self, inputs, 2)
@@ -309,12 +312,20 @@ class UpSampling2D(_Spatial):
             x = jnp.repeat(jnp.repeat(x, self.size[0], axis=1), self.size[1], axis=2)
         else:
             n, h, w, c = x.shape
-            x = jax.image.resize(x, (n, h * self.size[0], w * self.size[1], c),
-                                 method=self.interpolation, antialias=False)
+            x = jax.image.resize(
+                x,
+                (n, h * self.size[0], w * self.size[1], c),
+                method=self.interpolation,
+                antialias=False,
+            )
         if self.data_format == "channels_first":
             x = jnp.transpose(x, (0, 3, 1, 2))
         return x
 
     def get_config(self):
-        return {**super().get_config(), "size": self.size, "data_format": self.data_format,
-                "interpolation": self.interpolation}
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "data_format": self.data_format,
+            "interpolation": self.interpolation,
+        }

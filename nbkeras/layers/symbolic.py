@@ -142,8 +142,11 @@ class Node:
 
     @property
     def input_tensors(self) -> list[KerasTensor]:
-        return [x for x in jax.tree.leaves((self.args, self.kwargs), is_leaf=is_symbolic)
-                if is_symbolic(x)]
+        return [
+            x
+            for x in jax.tree.leaves((self.args, self.kwargs), is_leaf=is_symbolic)
+            if is_symbolic(x)
+        ]
 
     @property
     def output_tensors(self) -> list[KerasTensor]:
@@ -219,8 +222,11 @@ def output_spec(layer, args, kwargs):
 
 
 def _is_spec(x) -> bool:
-    return isinstance(x, tuple) and len(x) == 2 and isinstance(x[0], tuple) and isinstance(
-        x[1], (np.dtype, type(jnp.float32), str)
+    return (
+        isinstance(x, tuple)
+        and len(x) == 2
+        and isinstance(x[0], tuple)
+        and isinstance(x[1], (np.dtype, type(jnp.float32), str))
     )
 
 
@@ -244,18 +250,15 @@ def symbolic_call(layer, args, kwargs):
             f"Layer '{layer.name}' ({type(layer).__name__}) cannot be called on inputs "
             f"{_describe(first)}: {e}"
         ) from e
-    outputs = jax.tree.map(
-        lambda s: KerasTensor(s[0], s[1]), spec, is_leaf=lambda x: _is_spec(x)
-    )
+    outputs = jax.tree.map(lambda s: KerasTensor(s[0], s[1]), spec, is_leaf=lambda x: _is_spec(x))
     Node(layer, args, kwargs, outputs)
     if layer._build_shapes is None:
-        layer._build_shapes = _freeze(
-            jax.tree.map(lambda t: t.shape, first, is_leaf=is_symbolic)
-        )
+        layer._build_shapes = _freeze(jax.tree.map(lambda t: t.shape, first, is_leaf=is_symbolic))
     out_shapes = jax.tree.map(lambda t: t.shape, outputs, is_leaf=is_symbolic)
     if layer._output_shape is None:
-        layer._output_shape = _freeze(out_shapes if not isinstance(outputs, list)
-                                      else list(out_shapes))
+        layer._output_shape = _freeze(
+            out_shapes if not isinstance(outputs, list) else list(out_shapes)
+        )
     return outputs
 
 

@@ -26,8 +26,7 @@ class ModuleLayer(Layer):
             raise TypeError(
                 f"ModuleLayer wraps a flax.nnx.Module, received {type(module).__name__}."
             )
-        super().__init__(name=name or unique_name(to_snake_case(type(module).__name__)),
-                         **kwargs)
+        super().__init__(name=name or unique_name(to_snake_case(type(module).__name__)), **kwargs)
         self.module = module
         params = inspect.signature(type(module).__call__).parameters
         self._takes_training = "training" in params

@@ -151,6 +151,10 @@ class Loss:
         """
         y_pred = jnp.asarray(y_pred, self._dtype)
         y_true = jnp.asarray(y_true, self._dtype)
+        if mask is not None:
+            # Padded rows get label 0 so they cannot sway batch-wide checks (hinge's 0/1 test).
+            keep = _row_mask(jnp.asarray(mask) > 0, y_true.ndim)
+            y_true = jnp.where(keep, y_true, jnp.zeros((), y_true.dtype))
         values, element_mask = self.call_with_mask(y_true, y_pred)
         return reduce_weighted(
             values,

@@ -8,7 +8,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from nbkeras.losses.functions import squeeze_or_expand_to_same_rank
-from nbkeras.metrics.base import Metric, merge_mask, zero_masked_rows
+from nbkeras.metrics.base import Metric, merge_mask, row_mask, zero_masked_rows
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype):
@@ -120,6 +120,9 @@ class MeanMetricWrapper(Mean):
 
     def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
         y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
+        if mask is not None:
+            # Labels of padded rows must not affect the others (e.g. hinge's 0/1 check).
+            y_true = zero_masked_rows(y_true, mask)
         values, element_mask = self.values_and_mask(y_true, y_pred)
         if element_mask is not None:
             element_mask = element_mask.astype(self.dtype)
@@ -129,7 +132,8 @@ class MeanMetricWrapper(Mean):
                 element_mask, sample_weight = squeeze_or_expand_to_same_rank(
                     element_mask, jnp.asarray(sample_weight, self.dtype)
                 )
-                sample_weight = sample_weight * element_mask
+                # Per-sample weights apply to every element of the sample.
+                sample_weight = row_mask(sample_weight, element_mask.ndim) * element_mask
         return self._accumulate(state, values, sample_weight, mask)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:

@@ -114,8 +114,7 @@ def build_plan(inputs: list[KerasTensor], outputs: list[KerasTensor]):
     for t in inputs:
         if not is_symbolic(t):
             raise TypeError(
-                f"Model inputs must be Input() tensors, received {t!r} of type "
-                f"{type(t).__name__}."
+                f"Model inputs must be Input() tensors, received {t!r} of type {type(t).__name__}."
             )
         node = node_of(t)
         if node is None or not node.is_input:
@@ -166,8 +165,11 @@ def build_plan(inputs: list[KerasTensor], outputs: list[KerasTensor]):
     for t in outputs:
         if id(t) not in known:
             raise ValueError(f"Output {t!r} is not reachable from the model inputs.")
-    return layers, tuple(plan), tuple(ids[id(t)] for t in inputs), tuple(
-        ids[id(t)] for t in outputs
+    return (
+        layers,
+        tuple(plan),
+        tuple(ids[id(t)] for t in inputs),
+        tuple(ids[id(t)] for t in outputs),
     )
 
 

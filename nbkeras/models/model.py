@@ -109,8 +109,9 @@ class Model(TrainingMixin, Layer):
                     f"dict with keys {list(keys)}; received keys {sorted(x)}."
                 )
             return [x[k] for k in keys]
-        if isinstance(x, (list, tuple)) and not (len(names) == 1 and not self._nested_inputs
-                                                and _looks_like_array_list(x)):
+        if isinstance(x, (list, tuple)) and not (
+            len(names) == 1 and not self._nested_inputs and _looks_like_array_list(x)
+        ):
             if len(x) != len(names):
                 raise ValueError(
                     f"Model '{self.name}' expects {len(names)} input(s) {list(names)}, "
@@ -134,10 +135,7 @@ class Model(TrainingMixin, Layer):
             )
         flat = self._standardize_inputs(inputs)
         layers = list(self._graph_layers)
-        flat = [
-            layers[self._layer_index_of_input(i)]._convert_input(v)
-            for i, v in enumerate(flat)
-        ]
+        flat = [layers[self._layer_index_of_input(i)]._convert_input(v) for i, v in enumerate(flat)]
         outs = _functional.run_plan(
             layers, self._plan, self._in_ids, self._out_ids, flat, training=training
         )
@@ -237,14 +235,24 @@ class Model(TrainingMixin, Layer):
         self._build_shapes = _freeze(_shapes_of(zeros))
         Layer.__call__(self, zeros)
 
-    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
-                show_trainable=False, layer_range=None):
+    def summary(
+        self,
+        line_length=None,
+        positions=None,
+        print_fn=None,
+        expand_nested=False,
+        show_trainable=False,
+        layer_range=None,
+    ):
         """Print a Keras-style summary table (or pass each line to ``print_fn``)."""
         from nbkeras.models import summary as _summary
 
-        text = _summary.summary_text(self, line_length=line_length,
-                                     expand_nested=expand_nested,
-                                     show_trainable=show_trainable)
+        text = _summary.summary_text(
+            self,
+            line_length=line_length,
+            expand_nested=expand_nested,
+            show_trainable=show_trainable,
+        )
         (print_fn or print)(text)
 
     def get_config(self) -> dict:
@@ -291,8 +299,9 @@ def _looks_like_array_list(x) -> bool:
 def _zeros_like_shape(shape):
     if isinstance(shape, dict):
         return {k: _zeros_like_shape(v) for k, v in shape.items()}
-    if isinstance(shape, list) or (isinstance(shape, tuple) and shape and
-                                   isinstance(shape[0], (tuple, list))):
+    if isinstance(shape, list) or (
+        isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, list))
+    ):
         return [_zeros_like_shape(s) for s in shape]
     return jnp.zeros(tuple(1 if d is None else d for d in shape), "float32")
 

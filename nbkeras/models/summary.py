@@ -87,13 +87,15 @@ def totals(model) -> dict:
     non = [w for w in weights if id(w) not in tid]
 
     def nbytes(ws):
-        return int(sum(int(np.prod(w.shape)) * np.dtype(w.get_value().dtype).itemsize
-                       for w in ws))
+        return int(sum(int(np.prod(w.shape)) * np.dtype(w.get_value().dtype).itemsize for w in ws))
 
     out = {
-        "total": _count(weights), "total_bytes": nbytes(weights),
-        "trainable": _count(trainable), "trainable_bytes": nbytes(trainable),
-        "non_trainable": _count(non), "non_trainable_bytes": nbytes(non),
+        "total": _count(weights),
+        "total_bytes": nbytes(weights),
+        "trainable": _count(trainable),
+        "trainable_bytes": nbytes(trainable),
+        "non_trainable": _count(non),
+        "non_trainable_bytes": nbytes(non),
     }
     return out
 
@@ -131,8 +133,9 @@ def summary_text(model, line_length=None, expand_nested=False, show_trainable=Fa
         if show_trainable:
             cells.append("Y" if r.trainable else "N")
         body.append(cells)
-    widths = [max(len(h), *(len(c[i]) for c in body)) if body else len(h)
-              for i, h in enumerate(headers)]
+    widths = [
+        max(len(h), *(len(c[i]) for c in body)) if body else len(h) for i, h in enumerate(headers)
+    ]
     if line_length:
         extra = line_length - (sum(widths) + 3 * len(widths) + 1)
         if extra > 0:
@@ -148,8 +151,12 @@ def summary_text(model, line_length=None, expand_nested=False, show_trainable=Fa
     def rule(left, mid, end, ch):
         return left + mid.join(ch * (w + 2) for w in widths) + end
 
-    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"),
-             line(headers, "┃", "┃", "┃"), rule("┡", "╇", "┩", "━")]
+    lines = [
+        f'Model: "{model.name}"',
+        rule("┏", "┳", "┓", "━"),
+        line(headers, "┃", "┃", "┃"),
+        rule("┡", "╇", "┩", "━"),
+    ]
     for i, cells in enumerate(body):
         lines.append(line(cells, "│", "│", "│"))
         if i < len(body) - 1 and functional:
@@ -157,8 +164,9 @@ def summary_text(model, line_length=None, expand_nested=False, show_trainable=Fa
     lines.append(rule("└", "┴", "┘", "─"))
     t = totals(model)
     lines.append(f" Total params: {t['total']:,} ({readable_bytes(t['total_bytes'])})")
-    lines.append(f" Trainable params: {t['trainable']:,} "
-                 f"({readable_bytes(t['trainable_bytes'])})")
-    lines.append(f" Non-trainable params: {t['non_trainable']:,} "
-                 f"({readable_bytes(t['non_trainable_bytes'])})")
+    lines.append(f" Trainable params: {t['trainable']:,} ({readable_bytes(t['trainable_bytes'])})")
+    lines.append(
+        f" Non-trainable params: {t['non_trainable']:,} "
+        f"({readable_bytes(t['non_trainable_bytes'])})"
+    )
     return "\n".join(lines)

@@ -40,9 +40,18 @@ class TrainingMixin:
     def _trainer(self):
         return self._box().trainer
 
-    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
-                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
-                jit_compile="auto", auto_scale_loss=True):
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+    ):
         """Configure the model for training (Keras's ``Model.compile``).
 
         Args:
@@ -81,9 +90,13 @@ class TrainingMixin:
             old.finish()
         box.trainer = Trainer(self, opt, objectives)
         box.compile_args = {
-            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-            "metrics": metrics, "weighted_metrics": weighted_metrics,
-            "steps_per_execution": steps_per_execution, "jit_compile": jit_compile,
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": loss_weights,
+            "metrics": metrics,
+            "weighted_metrics": weighted_metrics,
+            "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile,
         }
         self._steps_per_execution = 1 if steps_per_execution == "auto" else steps_per_execution
 
@@ -119,10 +132,25 @@ class TrainingMixin:
             return []
         return t.obj.log_names()
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+    ):
         """Train the model for ``epochs`` epochs (Keras's ``Model.fit``).
 
         Returns:
@@ -144,32 +172,72 @@ class TrainingMixin:
             )
         trainer = self._trainer
         return loop.fit(
-            self, trainer, x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-            callbacks=callbacks, validation_split=validation_split,
-            validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
-            sample_weight=sample_weight, initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
-            validation_batch_size=validation_batch_size, validation_freq=validation_freq,
+            self,
+            trainer,
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
+            validation_batch_size=validation_batch_size,
+            validation_freq=validation_freq,
             steps_per_execution=getattr(self, "_steps_per_execution", 1),
         )
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
-                 steps=None, callbacks=None, return_dict=False, **kwargs):
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        **kwargs,
+    ):
         """Loss and metric values on the given data (Keras's ``Model.evaluate``)."""
         from nbkeras.train import loop
 
         trainer = self._require_compiled("evaluate")
-        return loop.evaluate(self, trainer, x, y, batch_size=batch_size, verbose=verbose,
-                             sample_weight=sample_weight, steps=steps, callbacks=callbacks,
-                             return_dict=return_dict)
+        return loop.evaluate(
+            self,
+            trainer,
+            x,
+            y,
+            batch_size=batch_size,
+            verbose=verbose,
+            sample_weight=sample_weight,
+            steps=steps,
+            callbacks=callbacks,
+            return_dict=return_dict,
+        )
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs as NumPy arrays, computed in jitted batches."""
         from nbkeras.train import loop
 
         steps_fn, params, rest = self._predict_fn(x)
-        return loop.predict(self, steps_fn, params, rest, x, batch_size=batch_size,
-                            verbose=verbose, steps=steps, callbacks=callbacks)
+        return loop.predict(
+            self,
+            steps_fn,
+            params,
+            rest,
+            x,
+            batch_size=batch_size,
+            verbose=verbose,
+            steps=steps,
+            callbacks=callbacks,
+        )
 
     def _predict_fn(self, x):
         import jax
@@ -194,6 +262,7 @@ class TrainingMixin:
             self(first)
         graphdef, params, rest = nnx.split(self, _vars.is_trainable, ...)
         if cache is None or cache[0] != graphdef:
+
             def run(params, rest, xb, graphdef=graphdef):
                 return nnx.merge(graphdef, params, rest)(xb, training=False)
 
@@ -201,8 +270,7 @@ class TrainingMixin:
             _PREDICT_CACHE[self] = cache
         return cache[1], params, rest
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
-                       return_dict=False):
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics)."""
         from nbkeras.train import data as _data
         from nbkeras.train.trainer import to_python_logs

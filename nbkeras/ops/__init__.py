@@ -18,15 +18,15 @@ Example:
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any
+import functools as _functools
+from collections.abc import Callable as _Callable
+from typing import Any as _Any
 
 #: Set by the functional-model code: ``dispatch(fn, args, kwargs) -> KerasTensor``.
-_SYMBOLIC_DISPATCH: Callable[[Callable[..., Any], tuple, dict], Any] | None = None
+_SYMBOLIC_DISPATCH: _Callable[[_Callable[..., _Any], tuple, dict], _Any] | None = None
 
 
-def _has_keras_tensor(value: Any) -> bool:
+def _has_keras_tensor(value: _Any) -> bool:
     # Plain loops, not ``any``: this module re-exports ``ops.any`` over the builtin.
     if getattr(value, "_is_keras_tensor", False) is True:
         return True
@@ -40,7 +40,7 @@ def _has_keras_tensor(value: Any) -> bool:
     return False
 
 
-def symbolic_op(fn: Callable[..., Any]) -> Callable[..., Any]:
+def symbolic_op(fn: _Callable[..., _Any]) -> _Callable[..., _Any]:
     """Wrap an op so symbolic ``KerasTensor`` inputs are routed to ``_SYMBOLIC_DISPATCH``.
 
     The undecorated function stays reachable as ``wrapper.__wrapped__``.
@@ -59,12 +59,10 @@ def symbolic_op(fn: Callable[..., Any]) -> Callable[..., Any]:
         4
     """
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    @_functools.wraps(fn)
+    def wrapper(*args: _Any, **kwargs: _Any) -> _Any:
         dispatch = _SYMBOLIC_DISPATCH
-        if dispatch is not None and (
-            _has_keras_tensor(args) or _has_keras_tensor(kwargs)
-        ):
+        if dispatch is not None and (_has_keras_tensor(args) or _has_keras_tensor(kwargs)):
             return dispatch(fn, args, kwargs)
         return fn(*args, **kwargs)
 
@@ -73,7 +71,7 @@ def symbolic_op(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def set_symbolic_dispatch(
-    dispatch: Callable[[Callable[..., Any], tuple, dict], Any] | None,
+    dispatch: _Callable[[_Callable[..., _Any], tuple, dict], _Any] | None,
 ) -> None:
     """Install (or with ``None`` remove) the symbolic dispatcher used by every op.
 

@@ -18,7 +18,9 @@ __all__ = [
 ]  # fmt: skip
 
 
-def convert_to_tensor(x: Any, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None) -> jax.Array:
+def convert_to_tensor(
+    x: Any, dtype: Any = None, sparse: bool | None = None, ragged: bool | None = None
+) -> jax.Array:
     """Convert ``x`` to a JAX array (Python floats become float32).
 
     Example:
@@ -207,7 +209,9 @@ def slice_update(inputs: Any, start_indices: Sequence[Any], updates: Any) -> jax
         >>> slice_update(jnp.zeros(3), (1,), jnp.ones(1)).tolist()
         [0.0, 1.0, 0.0]
     """
-    return jax.lax.dynamic_update_slice(jnp.asarray(inputs), jnp.asarray(updates), tuple(start_indices))
+    return jax.lax.dynamic_update_slice(
+        jnp.asarray(inputs), jnp.asarray(updates), tuple(start_indices)
+    )
 
 
 # Shape queries stay undecorated so they work directly on symbolic tensors.

@@ -49,7 +49,9 @@ def in_top_k(targets: Any, predictions: Any, k: int) -> jax.Array:
     return rank < k
 
 
-def segment_sum(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:
+def segment_sum(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Sum of ``data`` rows sharing a segment id.
 
     Example:
@@ -59,7 +61,9 @@ def segment_sum(data: Any, segment_ids: Any, num_segments: int | None = None, so
     return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
 
 
-def segment_max(data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False) -> jax.Array:
+def segment_max(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
     """Max of ``data`` rows sharing a segment id.
 
     Example:

@@ -23,7 +23,6 @@ __all__ = [
 _EPSILON = 1e-7  # keras.config.epsilon()
 
 
-
 def relu(x: Any) -> jax.Array:
     """Rectified linear unit ``max(x, 0)``.
 
@@ -53,7 +52,9 @@ def gelu(x: Any, approximate: bool = True) -> jax.Array:
     return jax.nn.gelu(jnp.asarray(x), approximate=approximate)
 
 
-def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> jax.Array:
+def one_hot(
+    x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+) -> jax.Array:
     """One-hot encode integer ``x`` (negative indices give all-zero rows).
 
     Example:
@@ -65,7 +66,9 @@ def one_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse:
     return jax.nn.one_hot(jnp.asarray(x), num_classes, axis=axis, dtype=dtype or "float32")
 
 
-def multi_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False) -> jax.Array:
+def multi_hot(
+    x: Any, num_classes: int, axis: int = -1, dtype: Any = None, sparse: bool = False
+) -> jax.Array:
     """Multi-hot encode: 1 for every class index present in each row.
 
     Example:
@@ -74,7 +77,9 @@ def multi_hot(x: Any, num_classes: int, axis: int = -1, dtype: Any = None, spars
     """
     x = jnp.asarray(x)
     reduction_axis = 1 if x.ndim > 1 else 0
-    return jnp.max(one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse), axis=reduction_axis)
+    return jnp.max(
+        one_hot(x, num_classes, axis=axis, dtype=dtype, sparse=sparse), axis=reduction_axis
+    )
 
 
 def _spatial(value: int | Sequence[int], n: int) -> tuple[int, ...]:
@@ -225,7 +230,9 @@ def average_pool(
     if pad == "VALID":
         return pooled / math.prod(window)
     shape = [a if b != 1 else 1 for a, b in zip(inputs.shape, window)]
-    counts = jax.lax.reduce_window(jnp.ones(shape, inputs.dtype), 0.0, jax.lax.add, window, strides, pad)
+    counts = jax.lax.reduce_window(
+        jnp.ones(shape, inputs.dtype), 0.0, jax.lax.add, window, strides, pad
+    )
     return pooled / counts
 
 
@@ -255,7 +262,9 @@ def _log_probs(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
     return jnp.log(jnp.clip(output, _EPSILON, 1.0 - _EPSILON))
 
 
-def categorical_crossentropy(target: Any, output: Any, from_logits: bool = False, axis: int = -1) -> jax.Array:
+def categorical_crossentropy(
+    target: Any, output: Any, from_logits: bool = False, axis: int = -1
+) -> jax.Array:
     """Cross-entropy between one-hot ``target`` and predicted distribution ``output``.
 
     Example:
@@ -290,7 +299,9 @@ def sparse_categorical_crossentropy(
     if target.ndim == output.ndim and target.shape[-1] == 1:
         target = jnp.squeeze(target, axis=-1)
     if output.ndim < 1:
-        raise ValueError(f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}")
+        raise ValueError(
+            f"Argument `output` must be at least rank 1. Received: output.shape={output.shape}"
+        )
     if target.shape != output.shape[:-1]:
         raise ValueError(
             "Arguments `target` and `output` must have the same shape up until the last "

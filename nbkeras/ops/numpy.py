@@ -87,7 +87,9 @@ def _make_unary(name: str, fn: Callable[..., Any], summary: str) -> Callable[...
         return fn(jnp.asarray(x))
 
     op.__name__ = op.__qualname__ = name
-    op.__doc__ = f"{summary}\n\n    Example:\n        >>> {name}(jnp.array([1.0])).shape\n        (1,)\n"
+    op.__doc__ = (
+        f"{summary}\n\n    Example:\n        >>> {name}(jnp.array([1.0])).shape\n        (1,)\n"
+    )
     return op
 
 
@@ -484,7 +486,9 @@ def where(condition: Any, x1: Any = None, x2: Any = None) -> Any:
     if x1 is None and x2 is None:
         return jnp.nonzero(condition)
     if x1 is None or x2 is None:
-        raise ValueError("`x1` and `x2` either both should be `None` or both should have non-None value.")
+        raise ValueError(
+            "`x1` and `x2` either both should be `None` or both should have non-None value."
+        )
     return jnp.where(condition, x1, x2)
 
 
@@ -581,7 +585,9 @@ def tensordot(x1: Any, x2: Any, axes: Any = 2) -> jax.Array:
     return jnp.tensordot(x1, x2, axes)
 
 
-def isclose(x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> jax.Array:
+def isclose(
+    x1: Any, x2: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> jax.Array:
     """Elementwise closeness test.
 
     Example:
@@ -681,7 +687,9 @@ def linspace(
         >>> linspace(0, 1, 3).tolist()
         [0.0, 0.5, 1.0]
     """
-    return jnp.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    return jnp.linspace(
+        start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis
+    )
 
 
 def eye(N: int, M: int | None = None, k: int = 0, dtype: Any = None) -> jax.Array:

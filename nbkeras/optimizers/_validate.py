@@ -42,8 +42,7 @@ def check_learning_rate(owner: str, value: Any) -> float | Callable:
         except (TypeError, ValueError):  # builtins without a signature
             return value
         takes_arg = any(
-            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-            for p in params
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in params
         )
         if not takes_arg:
             raise TypeError(
@@ -65,8 +64,7 @@ def check_optional_nonneg(owner: str, name: str, value: Any) -> float | None:
         return None
     if not is_number(value) or float(value) < 0:
         raise ValueError(
-            f"{owner}: `{name}` must be None or a non-negative float. "
-            f"Received: {name}={value!r}."
+            f"{owner}: `{name}` must be None or a non-negative float. Received: {name}={value!r}."
         )
     return float(value)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -18,35 +18,24 @@ import numpy as np
 import optax
 
 from . import _validate as V
-from . import clipping
+from ._transform import OptimizerState, build_transform
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as _deserialize_schedule
 from .schedules import serialize as _serialize_schedule
 
-_COMMON_ARGS = ("learning_rate", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm",
-                "use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                "gradient_accumulation_steps", "name")
-
-
-class OptimizerState(NamedTuple):
-    """Optax state of an nbkeras optimizer.
-
-    Attributes:
-        iterations: int32 scalar, the number of ``update`` calls so far.
-        learning_rate: float32 scalar. For a float learning rate, the value the next
-            step uses (written by ``Optimizer.pending_updates``); for a schedule,
-            the value the last step used.
-        slots: dict of per-variable accumulators (``{"momentum": tree, ...}``),
-            plus ``"global"`` for optimizer-wide values (Nadam).
-        ema: moving average of the parameters when ``use_ema=True``, else None.
-        accumulators: summed gradients when ``gradient_accumulation_steps`` is set.
-    """
-
-    iterations: jax.Array
-    learning_rate: jax.Array
-    slots: Any
-    ema: Any
-    accumulators: Any
+_COMMON_ARGS = (
+    "learning_rate",
+    "weight_decay",
+    "clipnorm",
+    "clipvalue",
+    "global_clipnorm",
+    "use_ema",
+    "ema_momentum",
+    "ema_overwrite_frequency",
+    "loss_scale_factor",
+    "gradient_accumulation_steps",
+    "name",
+)
 
 
 def _snake(name: str) -> str:
@@ -83,23 +72,33 @@ class Optimizer:
         >>> params = {"w": jnp.ones(2)}
         >>> state = opt.init_state(params)
         >>> updates, state = opt.transform().update({"w": jnp.ones(2)}, state, params)
-        >>> optax.apply_updates(params, updates)["w"].tolist()
-        [0.8999999761581543, 0.8999999761581543]
+        >>> [round(x, 4) for x in optax.apply_updates(params, updates)["w"].tolist()]
+        [0.9, 0.9]
     """
 
     _slot_names: tuple[str, ...] = ()
 
-    def __init__(self, learning_rate: float | Callable = 0.001, weight_decay: float | None = None,
-                 clipnorm: float | None = None, clipvalue: float | None = None,
-                 global_clipnorm: float | None = None, use_ema: bool = False,
-                 ema_momentum: float = 0.99, ema_overwrite_frequency: int | None = None,
-                 loss_scale_factor: float | None = None,
-                 gradient_accumulation_steps: int | None = None, name: str | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        learning_rate: float | Callable = 0.001,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         owner = type(self).__name__
         if kwargs.pop("decay", None) is not None:
-            raise ValueError(f"{owner}: argument `decay` is no longer supported (Keras 3). "
-                             "Use a learning rate schedule, e.g. schedules.InverseTimeDecay.")
+            raise ValueError(
+                f"{owner}: argument `decay` is no longer supported (Keras 3). "
+                "Use a learning rate schedule, e.g. schedules.InverseTimeDecay."
+            )
         V.check_unknown_kwargs(owner, kwargs, self._valid_args())
         self._learning_rate = V.check_learning_rate(owner, learning_rate)
         self.weight_decay = V.check_optional_nonneg(owner, "weight_decay", weight_decay)
@@ -113,21 +112,30 @@ class Optimizer:
                 f"global_clipnorm={global_clipnorm}. Keep one of them."
             )
         if gradient_accumulation_steps is not None and (
-                not isinstance(gradient_accumulation_steps, int | np.integer)
-                or gradient_accumulation_steps < 2):
-            raise ValueError(f"{owner}: `gradient_accumulation_steps` must be an integer >= 2 "
-                             f"or None. Received: {gradient_accumulation_steps!r}.")
+            not isinstance(gradient_accumulation_steps, int | np.integer)
+            or gradient_accumulation_steps < 2
+        ):
+            raise ValueError(
+                f"{owner}: `gradient_accumulation_steps` must be an integer >= 2 "
+                f"or None. Received: {gradient_accumulation_steps!r}."
+            )
         if use_ema:
             V.check_in_range(owner, "ema_momentum", ema_momentum, 0.0, 1.0)
             if ema_overwrite_frequency is not None and (
-                    not isinstance(ema_overwrite_frequency, int | np.integer)
-                    or ema_overwrite_frequency < 1):
-                raise ValueError(f"{owner}: `ema_overwrite_frequency` must be an integer >= 1 "
-                                 f"or None. Received: {ema_overwrite_frequency!r}.")
-        if loss_scale_factor is not None and (not V.is_number(loss_scale_factor)
-                                              or float(loss_scale_factor) <= 0):
-            raise ValueError(f"{owner}: `loss_scale_factor` must be a positive float or None. "
-                             f"Received: {loss_scale_factor!r}.")
+                not isinstance(ema_overwrite_frequency, int | np.integer)
+                or ema_overwrite_frequency < 1
+            ):
+                raise ValueError(
+                    f"{owner}: `ema_overwrite_frequency` must be an integer >= 1 "
+                    f"or None. Received: {ema_overwrite_frequency!r}."
+                )
+        if loss_scale_factor is not None and (
+            not V.is_number(loss_scale_factor) or float(loss_scale_factor) <= 0
+        ):
+            raise ValueError(
+                f"{owner}: `loss_scale_factor` must be a positive float or None. "
+                f"Received: {loss_scale_factor!r}."
+            )
         self.use_ema = bool(use_ema)
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
@@ -155,8 +163,15 @@ class Optimizer:
     def _update_global(self, glob: Any, step: jax.Array) -> Any:
         return glob
 
-    def _update_leaf(self, grad: jax.Array, param: jax.Array, lr: jax.Array, step: jax.Array,
-                     slots: dict, glob: Any) -> tuple[jax.Array, dict]:
+    def _update_leaf(
+        self,
+        grad: jax.Array,
+        param: jax.Array,
+        lr: jax.Array,
+        step: jax.Array,
+        slots: dict,
+        glob: Any,
+    ) -> tuple[jax.Array, dict]:
         """Return (delta added to ``param``, new slots) for one variable."""
         raise NotImplementedError(f"{type(self).__name__} must implement `_update_leaf`.")
 
@@ -170,6 +185,11 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float | Callable) -> None:
+        """Set a float (applied to a running step by ``pending_updates``) or a schedule.
+
+        A new schedule changes the traced computation, so it only takes effect once
+        the engine rebuilds ``transform()`` (e.g. on the next ``compile``).
+        """
         owner = type(self).__name__
         value = V.check_learning_rate(owner, value)
         if not callable(value) and callable(self._learning_rate):
@@ -190,8 +210,9 @@ class Optimizer:
         """Multiply ``loss`` by ``loss_scale_factor`` if it is set."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
-    def exclude_from_weight_decay(self, var_list: Any = None, var_names: list[str] | None = None
-                                  ) -> None:
+    def exclude_from_weight_decay(
+        self, var_list: Any = None, var_names: list[str] | None = None
+    ) -> None:
         """Skip weight decay for parameters whose pytree path matches any of ``var_names``.
 
         Args:
@@ -200,8 +221,10 @@ class Optimizer:
                 parameter's path, e.g. ``["bias", "scale"]``.
         """
         if var_list:
-            raise TypeError("exclude_from_weight_decay: `var_list` is not supported on "
-                            "parameter pytrees; pass `var_names=['bias', ...]` instead.")
+            raise TypeError(
+                "exclude_from_weight_decay: `var_list` is not supported on "
+                "parameter pytrees; pass `var_names=['bias', ...]` instead."
+            )
         self._wd_exclude = re.compile("|".join(sorted(set(var_names)))) if var_names else None
 
     # ---------------------------------------------------------------- engine hooks
@@ -244,90 +267,10 @@ class Optimizer:
         Returns:
             A pure ``optax.GradientTransformation`` whose ``update`` needs ``params``.
         """
-        schedule = self._learning_rate if callable(self._learning_rate) else None
-        slot_names = tuple(self._slot_names)
-        acc_steps = self.gradient_accumulation_steps
-
-        def init_fn(params):
-            slots = {n: jax.tree.map(lambda p, n=n: self._slot_init(n, p), params)
-                     for n in slot_names}
-            glob = self._init_global()
-            if glob is not None:
-                slots["global"] = glob
-            return OptimizerState(
-                iterations=jnp.zeros([], jnp.int32), learning_rate=self._lr_array(),
-                slots=slots,
-                ema=jax.tree.map(jnp.zeros_like, params) if self.use_ema else None,
-                accumulators=jax.tree.map(jnp.zeros_like, params) if acc_steps else None)
-
-        def update_fn(grads, state, params=None):
-            if params is None:
-                raise ValueError(f"{type(self).__name__}.transform().update needs `params` "
-                                 "(call `tx.update(grads, state, params)`).")
-            it = state.iterations
-            lr = (jnp.asarray(schedule(it), jnp.float32) if schedule is not None
-                  else state.learning_rate)
-            if self.loss_scale_factor is not None:
-                grads = jax.tree.map(lambda g: g / self.loss_scale_factor, grads)
-            accumulators = state.accumulators
-            if acc_steps:
-                is_update = (it + 1) % acc_steps == 0
-                summed = jax.tree.map(lambda g, a: g + a, grads, accumulators)
-                grads = jax.tree.map(lambda s: s / acc_steps, summed)
-                accumulators = jax.tree.map(
-                    lambda s: jnp.where(is_update, jnp.zeros_like(s), s), summed)
-                step = it // acc_steps
-            else:
-                step = it
-            grads = clipping.clip(grads, self.clipnorm, self.clipvalue, self.global_clipnorm)
-            updates, slots = self._apply_rule(grads, state.slots, params, lr, step)
-            if acc_steps:
-                keep = lambda new, old: jnp.where(is_update, new, old)  # noqa: E731
-                updates = jax.tree.map(lambda u: keep(u, jnp.zeros_like(u)), updates)
-                slots = jax.tree.map(keep, slots, state.slots)
-            ema = state.ema
-            if self.use_ema:
-                mom = (step != 0).astype(jnp.float32) * self.ema_momentum
-                new_params = jax.tree.map(lambda p, u: p + u, params, updates)
-                ema = jax.tree.map(lambda a, p: (mom * a + (1 - mom) * p).astype(a.dtype),
-                                   ema, new_params)
-                if self.ema_overwrite_frequency:
-                    over = (step + 1) % self.ema_overwrite_frequency == 0
-                    updates = jax.tree.map(lambda u, a, p: jnp.where(over, a - p, u),
-                                           updates, ema, params)
-            new_lr = lr if schedule is not None else state.learning_rate
-            return updates, OptimizerState(it + 1, new_lr.astype(jnp.float32), slots, ema,
-                                           accumulators)
-
-        return optax.GradientTransformation(init_fn, update_fn)
-
-    def _apply_rule(self, grads, slots, params, lr, step):
-        leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
-        g_leaves = treedef.flatten_up_to(grads)
-        slot_leaves = {n: treedef.flatten_up_to(slots[n]) for n in self._slot_names}
-        glob = self._update_global(slots.get("global"), step)
-        out_updates = []
-        new_slots = {n: [] for n in self._slot_names}
-        for i, (path, p) in enumerate(leaves):
-            g = jnp.asarray(g_leaves[i]).astype(p.dtype)
-            lr_p = lr.astype(p.dtype)
-            decay = None
-            if self.weight_decay is not None and self._decays(path):
-                decay = -(p * jnp.asarray(self.weight_decay, p.dtype) * lr_p)
-                p = p + decay
-            delta, s = self._update_leaf(g, p, lr_p, step,
-                                         {n: slot_leaves[n][i] for n in self._slot_names}, glob)
-            out_updates.append(delta if decay is None else decay + delta)
-            for n in self._slot_names:
-                new_slots[n].append(s[n])
-        result = {n: treedef.unflatten(v) for n, v in new_slots.items()}
-        if glob is not None:
-            result["global"] = glob
-        return treedef.unflatten(out_updates), result
+        return build_transform(self)
 
     def _decays(self, path) -> bool:
-        return self._wd_exclude is None or not self._wd_exclude.search(
-            jax.tree_util.keystr(path))
+        return self._wd_exclude is None or not self._wd_exclude.search(jax.tree_util.keystr(path))
 
     # ------------------------------------------------------------------ config
     def get_config(self) -> dict:
@@ -336,23 +279,30 @@ class Optimizer:
         if isinstance(lr, LearningRateSchedule):
             lr = _serialize_schedule(lr)
         elif callable(lr):
-            raise ValueError(f"{type(self).__name__}: a plain callable `learning_rate` cannot "
-                             "be serialized; use a schedules.LearningRateSchedule subclass.")
-        return {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
-                "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
-                "clipvalue": self.clipvalue, "use_ema": self.use_ema,
-                "ema_momentum": self.ema_momentum,
-                "ema_overwrite_frequency": self.ema_overwrite_frequency,
-                "loss_scale_factor": self.loss_scale_factor,
-                "gradient_accumulation_steps": self.gradient_accumulation_steps}
+            raise ValueError(
+                f"{type(self).__name__}: a plain callable `learning_rate` cannot "
+                "be serialized; use a schedules.LearningRateSchedule subclass."
+            )
+        return {
+            "name": self.name,
+            "learning_rate": lr,
+            "weight_decay": self.weight_decay,
+            "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm,
+            "clipvalue": self.clipvalue,
+            "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum,
+            "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
         """Create an optimizer from ``get_config()`` output."""
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            config["learning_rate"] = _deserialize_schedule(config["learning_rate"],
-                                                            custom_objects)
+            config["learning_rate"] = _deserialize_schedule(config["learning_rate"], custom_objects)
         return cls(**config)
 
     def __repr__(self) -> str:

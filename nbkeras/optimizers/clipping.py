@@ -24,8 +24,9 @@ def clip_by_global_norm(grads: Any, clipnorm: float) -> Any:
     return jax.tree.map(lambda g: g * scale.astype(g.dtype), grads)
 
 
-def clip(grads: Any, clipnorm: float | None, clipvalue: float | None,
-         global_clipnorm: float | None) -> Any:
+def clip(
+    grads: Any, clipnorm: float | None, clipvalue: float | None, global_clipnorm: float | None
+) -> Any:
     """Apply whichever clipping option is set (Keras ignores values <= 0)."""
     if clipnorm:
         return jax.tree.map(lambda g: clip_by_norm(g, clipnorm), grads)

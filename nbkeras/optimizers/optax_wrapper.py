@@ -12,9 +12,11 @@ from optax import tree_utils
 from . import _validate as V
 from .base import Optimizer
 
-_NO_LR = ("cannot read the learning rate of a raw optax transformation. Wrap it with "
-          "`optax.inject_hyperparams`, e.g. `optax.inject_hyperparams(optax.adam)"
-          "(learning_rate=1e-3)`, or use an nbkeras optimizer such as `Adam(1e-3)`.")
+_NO_LR = (
+    "cannot read the learning rate of a raw optax transformation. Wrap it with "
+    "`optax.inject_hyperparams`, e.g. `optax.inject_hyperparams(optax.adam)"
+    "(learning_rate=1e-3)`, or use an nbkeras optimizer such as `Adam(1e-3)`."
+)
 
 
 def _find(state: Any, key: str) -> Any:
@@ -77,11 +79,14 @@ class OptaxOptimizer(Optimizer):
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
         if self._state is not None and _find(self._state, "learning_rate") is None:
-            raise AttributeError(f"OptaxOptimizer {self.name!r}: cannot set learning_rate; "
-                                 f"{_NO_LR}")
+            raise AttributeError(
+                f"OptaxOptimizer {self.name!r}: cannot set learning_rate; {_NO_LR}"
+            )
         if not V.is_number(value):
-            raise TypeError(f"OptaxOptimizer {self.name!r}: learning_rate can only be set to a "
-                            f"float. Received: {value!r}.")
+            raise TypeError(
+                f"OptaxOptimizer {self.name!r}: learning_rate can only be set to a "
+                f"float. Received: {value!r}."
+            )
         self._learning_rate = V.check_learning_rate(f"OptaxOptimizer {self.name!r}", value)
         self._lr_dirty = True
 
@@ -90,8 +95,9 @@ class OptaxOptimizer(Optimizer):
             return opt_state
         found = tree_utils.tree_get_all_with_path(opt_state, "learning_rate")
         if not found:
-            raise AttributeError(f"OptaxOptimizer {self.name!r}: cannot set learning_rate; "
-                                 f"{_NO_LR}")
+            raise AttributeError(
+                f"OptaxOptimizer {self.name!r}: cannot set learning_rate; {_NO_LR}"
+            )
         old = found[0][1]
         new = np.asarray(self._learning_rate, dtype=old.dtype)
         sharding = getattr(old, "sharding", None)
@@ -104,9 +110,11 @@ class OptaxOptimizer(Optimizer):
         return params
 
     def get_config(self) -> dict:
-        raise ValueError(f"OptaxOptimizer {self.name!r} wraps a raw optax transformation, "
-                         "which cannot be serialized. Use an nbkeras optimizer (e.g. Adam) "
-                         "if you need to save and reload the optimizer configuration.")
+        raise ValueError(
+            f"OptaxOptimizer {self.name!r} wraps a raw optax transformation, "
+            "which cannot be serialized. Use an nbkeras optimizer (e.g. Adam) "
+            "if you need to save and reload the optimizer configuration."
+        )
 
     def __repr__(self) -> str:
         return f"OptaxOptimizer(name={self.name!r}, tx={self._tx!r})"

@@ -26,8 +26,12 @@ def serialize(optimizer: Optimizer) -> dict:
     """
     if not isinstance(optimizer, Optimizer):
         raise _errors.wrong_type("optimizer", optimizer, "an nbkeras Optimizer instance")
-    return {"module": "keras.optimizers", "class_name": type(optimizer).__name__,
-            "config": optimizer.get_config(), "registered_name": None}
+    return {
+        "module": "keras.optimizers",
+        "class_name": type(optimizer).__name__,
+        "config": optimizer.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
@@ -38,14 +42,16 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
         0.1
     """
     if not isinstance(config, dict) or "class_name" not in config:
-        raise _errors.wrong_type("optimizer config", config,
-                                 "a dict like {'class_name': 'Adam', 'config': {...}}")
+        raise _errors.wrong_type(
+            "optimizer config", config, "a dict like {'class_name': 'Adam', 'config': {...}}"
+        )
     custom = {k.lower(): v for k, v in (custom_objects or {}).items()}
     name = str(config["class_name"]).lower()
     cls = custom.get(name) or _BY_NAME.get(name)
     if cls is None:
-        raise _errors.unknown_identifier("optimizer", config["class_name"],
-                                         [c.__name__ for c in ALL_OPTIMIZERS])
+        raise _errors.unknown_identifier(
+            "optimizer", config["class_name"], [c.__name__ for c in ALL_OPTIMIZERS]
+        )
     return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
 
 
@@ -78,6 +84,9 @@ def get(identifier: Any) -> Optimizer:
         if cls is None:
             raise _errors.unknown_identifier("optimizer", identifier, _BY_NAME)
         return cls()
-    raise _errors.wrong_type("optimizer", identifier,
-                             "a string such as 'adam', a config dict, an Optimizer "
-                             "instance or an optax.GradientTransformation")
+    raise _errors.wrong_type(
+        "optimizer",
+        identifier,
+        "a string such as 'adam', a config dict, an Optimizer "
+        "instance or an optax.GradientTransformation",
+    )

@@ -88,8 +88,14 @@ class ExponentialDecay(LearningRateSchedule):
         0.5
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
-                 staircase: bool = False, name: str = "ExponentialDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "ExponentialDecay",
+    ) -> None:
         _check_steps(type(self).__name__, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -104,9 +110,13 @@ class ExponentialDecay(LearningRateSchedule):
         return _f(self.initial_learning_rate) * jnp.power(_f(self.decay_rate), p)
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -164,9 +174,15 @@ class PolynomialDecay(LearningRateSchedule):
         0.5
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float,
-                 end_learning_rate: float = 0.0001, power: float = 1.0, cycle: bool = False,
-                 name: str = "PolynomialDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str = "PolynomialDecay",
+    ) -> None:
         _check_steps(type(self).__name__, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -188,9 +204,14 @@ class PolynomialDecay(LearningRateSchedule):
         return (init - end) * jnp.power(1 - p, _f(self.power)) + end
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "end_learning_rate": self.end_learning_rate,
-                "power": self.power, "cycle": self.cycle, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
 
 
 class InverseTimeDecay(LearningRateSchedule):
@@ -208,8 +229,14 @@ class InverseTimeDecay(LearningRateSchedule):
         0.5
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, decay_rate: float,
-                 staircase: bool = False, name: str = "InverseTimeDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        decay_rate: float,
+        staircase: bool = False,
+        name: str = "InverseTimeDecay",
+    ) -> None:
         _check_steps(type(self).__name__, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -224,9 +251,13 @@ class InverseTimeDecay(LearningRateSchedule):
         return _f(self.initial_learning_rate) / (1.0 + _f(self.decay_rate) * p)
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "decay_rate": self.decay_rate,
+            "staircase": self.staircase,
+            "name": self.name,
+        }
 
 
 class CosineDecay(LearningRateSchedule):
@@ -247,9 +278,15 @@ class CosineDecay(LearningRateSchedule):
         (0.5, 1.0, 0.0)
     """
 
-    def __init__(self, initial_learning_rate: float, decay_steps: float, alpha: float = 0.0,
-                 name: str = "CosineDecay", warmup_target: float | None = None,
-                 warmup_steps: float = 0) -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: float,
+        alpha: float = 0.0,
+        name: str = "CosineDecay",
+        warmup_target: float | None = None,
+        warmup_steps: float = 0,
+    ) -> None:
         _check_steps(type(self).__name__, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
@@ -275,9 +312,14 @@ class CosineDecay(LearningRateSchedule):
         return jnp.where(step < warm, warmup, decay)
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "alpha": self.alpha, "name": self.name,
-                "warmup_target": self.warmup_target, "warmup_steps": self.warmup_steps}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "alpha": self.alpha,
+            "name": self.name,
+            "warmup_target": self.warmup_target,
+            "warmup_steps": self.warmup_steps,
+        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
@@ -297,9 +339,15 @@ class CosineDecayRestarts(LearningRateSchedule):
         (1.0, 1.0)
     """
 
-    def __init__(self, initial_learning_rate: float, first_decay_steps: float,
-                 t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0,
-                 name: str = "SGDRDecay") -> None:
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        first_decay_steps: float,
+        t_mul: float = 2.0,
+        m_mul: float = 1.0,
+        alpha: float = 0.0,
+        name: str = "SGDRDecay",
+    ) -> None:
         _check_steps(type(self).__name__, "first_decay_steps", first_decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.first_decay_steps = first_decay_steps
@@ -323,13 +371,27 @@ class CosineDecayRestarts(LearningRateSchedule):
         return _f(self.initial_learning_rate) * ((1 - alpha) * cosine + alpha)
 
     def get_config(self) -> dict:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "first_decay_steps": self.first_decay_steps, "t_mul": self._t_mul,
-                "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "first_decay_steps": self.first_decay_steps,
+            "t_mul": self._t_mul,
+            "m_mul": self._m_mul,
+            "alpha": self.alpha,
+            "name": self.name,
+        }
 
 
-_SCHEDULES = {c.__name__: c for c in (ExponentialDecay, PiecewiseConstantDecay, PolynomialDecay,
-                                      InverseTimeDecay, CosineDecay, CosineDecayRestarts)}
+_SCHEDULES = {
+    c.__name__: c
+    for c in (
+        ExponentialDecay,
+        PiecewiseConstantDecay,
+        PolynomialDecay,
+        InverseTimeDecay,
+        CosineDecay,
+        CosineDecayRestarts,
+    )
+}
 
 
 def serialize(schedule: LearningRateSchedule) -> dict:
@@ -343,8 +405,12 @@ def serialize(schedule: LearningRateSchedule) -> dict:
         from .._errors import wrong_type
 
         raise wrong_type("learning rate schedule", schedule, "a LearningRateSchedule")
-    return {"module": "keras.optimizers.schedules", "class_name": type(schedule).__name__,
-            "config": schedule.get_config(), "registered_name": None}
+    return {
+        "module": "keras.optimizers.schedules",
+        "class_name": type(schedule).__name__,
+        "config": schedule.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRateSchedule:
@@ -358,8 +424,9 @@ def deserialize(config: dict, custom_objects: dict | None = None) -> LearningRat
     from .._errors import unknown_identifier, wrong_type
 
     if not isinstance(config, dict) or "class_name" not in config:
-        raise wrong_type("learning rate schedule config", config,
-                         "a dict with 'class_name' and 'config' keys")
+        raise wrong_type(
+            "learning rate schedule config", config, "a dict with 'class_name' and 'config' keys"
+        )
     registry = {**_SCHEDULES, **(custom_objects or {})}
     name = config["class_name"]
     if name not in registry:

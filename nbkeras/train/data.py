@@ -38,8 +38,11 @@ def to_numpy_tree(x):
         return None
     if isinstance(x, dict):
         return {k: to_numpy_tree(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)) and x and all(_is_array(v) or isinstance(v, (dict, list))
-                                                  for v in x):
+    if (
+        isinstance(x, (list, tuple))
+        and x
+        and all(_is_array(v) or isinstance(v, (dict, list)) for v in x)
+    ):
         return [to_numpy_tree(v) for v in x]
     if isinstance(x, jax.Array):
         return x
@@ -47,9 +50,7 @@ def to_numpy_tree(x):
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)
     if arr.ndim == 0:
-        raise ValueError(
-            f"Expected arrays with a batch dimension, received a scalar {x!r}."
-        )
+        raise ValueError(f"Expected arrays with a batch dimension, received a scalar {x!r}.")
     return arr
 
 
@@ -76,8 +77,7 @@ def num_samples(x, y=None, sample_weight=None) -> int:
     n = all_sizes.pop()
     if n == 0:
         raise ValueError(
-            "Received empty data (0 samples). Pass at least one sample to fit/evaluate/"
-            "predict."
+            "Received empty data (0 samples). Pass at least one sample to fit/evaluate/predict."
         )
     return n
 
@@ -90,8 +90,9 @@ def class_weight_to_sample_weight(y, class_weight: dict, sample_weight=None):
             "sample_weight for multi-output models."
         )
     y = np.asarray(y)
-    labels = np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(
-        y.shape[0], -1)[:, 0]
+    labels = (
+        np.argmax(y, axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(y.shape[0], -1)[:, 0]
+    )
     labels = np.rint(labels).astype(np.int64)
     max_class = max(class_weight)
     table = np.ones(max(max_class, labels.max(initial=0)) + 1, np.float32)
@@ -120,10 +121,16 @@ def split_validation(x, y, sample_weight, validation_split: float):
     def take(tree, sl):
         return None if tree is None else jax.tree.map(lambda a: a[sl], tree)
 
-    train = (take(x, slice(0, split_at)), take(y, slice(0, split_at)),
-             take(sample_weight, slice(0, split_at)))
-    val = (take(x, slice(split_at, None)), take(y, slice(split_at, None)),
-           take(sample_weight, slice(split_at, None)))
+    train = (
+        take(x, slice(0, split_at)),
+        take(y, slice(0, split_at)),
+        take(sample_weight, slice(0, split_at)),
+    )
+    val = (
+        take(x, slice(split_at, None)),
+        take(y, slice(split_at, None)),
+        take(sample_weight, slice(split_at, None)),
+    )
     return train, val
 
 
@@ -146,7 +153,7 @@ class ArrayData:
             batch_size = 32
         if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
             raise ValueError(f"batch_size must be a positive int, received {batch_size!r}.")
-        self.batch_size = int(min(batch_size, self.n)) if steps is None else int(batch_size)
+        self.batch_size = int(batch_size)
         self.steps = int(math.ceil(self.n / self.batch_size))
         if steps is not None:
             self.steps = int(steps)
@@ -164,9 +171,11 @@ class ArrayData:
         mask = np.zeros(total, np.float32)
         mask[: min(total, self.n)] = 1.0
         if total > self.n:
-            idx[self.n:] = 0
-        return (idx.reshape(self.steps, self.batch_size).astype(np.int32),
-                mask.reshape(self.steps, self.batch_size))
+            idx[self.n :] = 0
+        return (
+            idx.reshape(self.steps, self.batch_size).astype(np.int32),
+            mask.reshape(self.steps, self.batch_size),
+        )
 
     def host_batches(self) -> Iterator[Batch]:
         """Sequential padded batches on the host (evaluate/predict)."""
@@ -198,8 +207,10 @@ class IterableData:
 
     def _iterate(self) -> Iterator:
         src = self.source
-        if hasattr(src, "__getitem__") and hasattr(src, "__len__") and not isinstance(
-            src, (list, tuple)
+        if (
+            hasattr(src, "__getitem__")
+            and hasattr(src, "__len__")
+            and not isinstance(src, (list, tuple))
         ):
             for i in range(len(src)):
                 yield src[i]
@@ -258,8 +269,9 @@ def unpack_item(item):
 def adapt(x, y=None, sample_weight=None, batch_size=None, steps=None, class_weight=None):
     """Pick the adapter for the user's data and check it."""
     if x is None:
-        raise ValueError("No data received: x is None. Pass arrays, a dict of arrays or a "
-                         "generator of batches.")
+        raise ValueError(
+            "No data received: x is None. Pass arrays, a dict of arrays or a generator of batches."
+        )
     if _is_data_structure(x):
         x, y, sample_weight = to_numpy_tree(x), to_numpy_tree(y), to_numpy_tree(sample_weight)
         if class_weight is not None:

@@ -75,11 +75,27 @@ def _device_tree(tree):
     return None if tree is None else jax.tree.map(jax.numpy.asarray, tree)
 
 
-def fit(model, trainer: Trainer, x=None, y=None, batch_size=None, epochs=1, verbose="auto",
-        callbacks=None, validation_split=0.0, validation_data=None, shuffle=True,
-        class_weight=None, sample_weight=None, initial_epoch=0, steps_per_epoch=None,
-        validation_steps=None, validation_batch_size=None, validation_freq=1,
-        steps_per_execution=1):
+def fit(
+    model,
+    trainer: Trainer,
+    x=None,
+    y=None,
+    batch_size=None,
+    epochs=1,
+    verbose="auto",
+    callbacks=None,
+    validation_split=0.0,
+    validation_data=None,
+    shuffle=True,
+    class_weight=None,
+    sample_weight=None,
+    initial_epoch=0,
+    steps_per_epoch=None,
+    validation_steps=None,
+    validation_batch_size=None,
+    validation_freq=1,
+    steps_per_execution=1,
+):
     """Train ``model``; see :meth:`nbkeras.Model.fit`."""
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, received {epochs!r}.")
@@ -91,16 +107,21 @@ def fit(model, trainer: Trainer, x=None, y=None, batch_size=None, epochs=1, verb
                 "pass validation_data instead."
             )
         (x, y, sample_weight), (vx, vy, vsw) = _data.split_validation(
-            _data.to_numpy_tree(x), _data.to_numpy_tree(y),
-            _data.to_numpy_tree(sample_weight), validation_split)
+            _data.to_numpy_tree(x),
+            _data.to_numpy_tree(y),
+            _data.to_numpy_tree(sample_weight),
+            validation_split,
+        )
         validation_data = (vx, vy, vsw)
     train_data = _data.adapt(x, y, sample_weight, batch_size, steps_per_epoch, class_weight)
     val_data = None
     if validation_data is not None:
-        vx, vy, vsw = _data.unpack_item(tuple(validation_data)) if isinstance(
-            validation_data, (tuple, list)) else (validation_data, None, None)
-        val_data = _data.adapt(vx, vy, vsw, validation_batch_size or batch_size,
-                               validation_steps)
+        vx, vy, vsw = (
+            _data.unpack_item(tuple(validation_data))
+            if isinstance(validation_data, (tuple, list))
+            else (validation_data, None, None)
+        )
+        val_data = _data.adapt(vx, vy, vsw, validation_batch_size or batch_size, validation_steps)
 
     first = _peek(train_data)
     trainer.ensure_built(first.data[0], first.data[1])
@@ -109,9 +130,15 @@ def fit(model, trainer: Trainer, x=None, y=None, batch_size=None, epochs=1, verb
 
         check_targets(trainer.obj, train_data.y, None)
 
-    cbs = CallbackList(callbacks, model=model, add_history=True, add_progbar=True,
-                       epochs=epochs, steps=getattr(train_data, "steps", None),
-                       verbose=verbose)
+    cbs = CallbackList(
+        callbacks,
+        model=model,
+        add_history=True,
+        add_progbar=True,
+        epochs=epochs,
+        steps=getattr(train_data, "steps", None),
+        verbose=verbose,
+    )
     model.stop_training = False
     rng = np.random.default_rng(_shuffle_seed())
     resident = None
@@ -126,8 +153,7 @@ def fit(model, trainer: Trainer, x=None, y=None, batch_size=None, epochs=1, verb
             trainer.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = 0
-            for step, n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, k,
-                                            cbs):
+            for step, n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, k, cbs):
                 if model.stop_training and cbs.needs_batch_logs:
                     break
             epoch_logs = to_python_logs(trainer.train_logs())
@@ -197,8 +223,9 @@ def _run_epoch(trainer, adapter, resident, shuffle, rng, k, cbs):
             cbs.on_train_batch_begin(start)
             trainer.apply_pending()
             if k == 1:
-                trainer.state = steps.train_indexed(trainer.state, resident, idx[start],
-                                                    mask[start])
+                trainer.state = steps.train_indexed(
+                    trainer.state, resident, idx[start], mask[start]
+                )
             else:
                 bi, bm = idx[start:stop], mask[start:stop]
                 if stop - start < k:  # pad with all-padding (no-op) steps
@@ -232,20 +259,36 @@ def _evaluate_loop(trainer, adapter, cbs):
         if cbs is not None and cbs.needs_batch_logs:
             cbs.on_test_batch_end(i, to_python_logs(steps.results(metrics)))
         elif cbs is not None:
-            cbs.on_test_batch_end(i, LazyLogs(lambda m=metrics: to_python_logs(
-                steps.results(m))))
+            cbs.on_test_batch_end(i, LazyLogs(lambda m=metrics: to_python_logs(steps.results(m))))
     return to_python_logs(steps.results(metrics))
 
 
-def evaluate(model, trainer, x=None, y=None, batch_size=None, verbose="auto",
-             sample_weight=None, steps=None, callbacks=None, return_dict=False):
+def evaluate(
+    model,
+    trainer,
+    x=None,
+    y=None,
+    batch_size=None,
+    verbose="auto",
+    sample_weight=None,
+    steps=None,
+    callbacks=None,
+    return_dict=False,
+):
     """See :meth:`nbkeras.Model.evaluate`."""
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, y, sample_weight, batch_size, steps)
     first = _peek(adapter)
     trainer.ensure_built(first.data[0], first.data[1])
-    cbs = CallbackList(callbacks, model=model, add_progbar=True, verbose=verbose,
-                       steps=getattr(adapter, "steps", None), epochs=1, mode="test")
+    cbs = CallbackList(
+        callbacks,
+        model=model,
+        add_progbar=True,
+        verbose=verbose,
+        steps=getattr(adapter, "steps", None),
+        epochs=1,
+        mode="test",
+    )
     cbs.on_test_begin()
     logs = _evaluate_loop(trainer, adapter, cbs)
     cbs.on_test_end(logs)
@@ -256,13 +299,21 @@ def evaluate(model, trainer, x=None, y=None, batch_size=None, verbose="auto",
     return ordered[0] if len(ordered) == 1 else ordered
 
 
-def predict(model, steps_fn, params, rest, x, batch_size=None, verbose="auto", steps=None,
-            callbacks=None):
+def predict(
+    model, steps_fn, params, rest, x, batch_size=None, verbose="auto", steps=None, callbacks=None
+):
     """See :meth:`nbkeras.Model.predict`."""
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, None, None, batch_size, steps)
-    cbs = CallbackList(callbacks, model=model, add_progbar=True, verbose=verbose,
-                       steps=getattr(adapter, "steps", None), epochs=1, mode="predict")
+    cbs = CallbackList(
+        callbacks,
+        model=model,
+        add_progbar=True,
+        verbose=verbose,
+        steps=getattr(adapter, "steps", None),
+        epochs=1,
+        mode="predict",
+    )
     cbs.on_predict_begin()
     outs, sizes = [], []
     t0 = time.perf_counter()

@@ -61,8 +61,7 @@ def flatten_outputs(tree, names: list[str], what: str) -> list:
     if isinstance(tree, (list, tuple)):
         if len(tree) != len(names):
             raise ValueError(
-                f"{what} has {len(tree)} entries but the model has {len(names)} outputs "
-                f"{names}."
+                f"{what} has {len(tree)} entries but the model has {len(names)} outputs {names}."
             )
         return list(tree)
     if len(names) != 1:
@@ -139,10 +138,14 @@ class Objectives:
         """Names of the logged values, in the order ``evaluate`` returns them."""
         names = ["loss"]
         if self._multi:
-            names += [f"{n}_loss" for n, lo in zip(self.output_names, self.losses)
-                      if lo is not None]
-        metric_names = [self._metric_log_name(i, m) for i, ms in enumerate(self.metrics or [])
-                        for m in ms + self.weighted[i]]
+            names += [
+                f"{n}_loss" for n, lo in zip(self.output_names, self.losses) if lo is not None
+            ]
+        metric_names = [
+            self._metric_log_name(i, m)
+            for i, ms in enumerate(self.metrics or [])
+            for m in ms + self.weighted[i]
+        ]
         if self._multi:
             return names + sorted(metric_names)
         return names + metric_names
@@ -201,8 +204,12 @@ class Objectives:
     def results(self, state) -> dict:
         out = {}
         for key in state:
-            if key == "loss" or (key.endswith("_loss") and isinstance(state[key], jax.Array)
-                                 and state[key].shape == (2,) and self._is_loss_key(key)):
+            if key == "loss" or (
+                key.endswith("_loss")
+                and isinstance(state[key], jax.Array)
+                and state[key].shape == (2,)
+                and self._is_loss_key(key)
+            ):
                 s = state[key]
                 out[key] = s[0] / jnp.maximum(s[1], 1.0)
         for i in range(len(self.output_names)):
@@ -222,8 +229,10 @@ def _per_output_metrics(spec, names):
         return _per_output(spec, names, "metrics")
     if len(names) == 1:
         return [spec]
-    if isinstance(spec, (list, tuple)) and len(spec) == len(names) and all(
-        isinstance(s, (list, tuple)) or s is None for s in spec
+    if (
+        isinstance(spec, (list, tuple))
+        and len(spec) == len(names)
+        and all(isinstance(s, (list, tuple)) or s is None for s in spec)
     ):
         return list(spec)
     # Keras 3 rejects a flat metric list for several outputs; be as clear.
@@ -253,19 +262,26 @@ def _loss_value(loss, y_true, y_pred, sample_weight, mask):
         reduction = getattr(loss, "reduction", "sum_over_batch_size") or "sum_over_batch_size"
     if reduction in ("none",):
         reduction = "sum_over_batch_size"
-    return _losses.reduce_weighted(values, sample_weight=sample_weight, mask=mask,
-                                   reduction=reduction)
+    return _losses.reduce_weighted(
+        values, sample_weight=sample_weight, mask=mask, reduction=reduction
+    )
 
 
 def check_targets(objectives: Objectives, y, model_output_names) -> None:
     """Host-side checks run once per fit on NumPy targets (sparse label range)."""
     if y is None or not hasattr(_losses, "check_sparse_labels"):
         return
-    ys = flatten_outputs(y, objectives.output_names, "y") if len(
-        objectives.output_names) > 1 else [y]
+    ys = (
+        flatten_outputs(y, objectives.output_names, "y")
+        if len(objectives.output_names) > 1
+        else [y]
+    )
     for lo, yt, spec in zip(objectives.losses, ys, objectives._pred_shapes or []):
         name = f"{type(lo).__name__} {getattr(lo, 'name', '')}" if lo is not None else ""
-        if lo is not None and ("SparseCategorical" in name or "sparse_categorical" in name) \
-                and yt is not None:
+        if (
+            lo is not None
+            and ("SparseCategorical" in name or "sparse_categorical" in name)
+            and yt is not None
+        ):
             if spec is not None and spec[-1] is not None:
                 _losses.check_sparse_labels(np.asarray(yt), spec[-1], name)

@@ -113,8 +113,9 @@ class Steps:
         updates, opt = self.tx.update(grads, state["opt"], state["params"])
         params = optax.apply_updates(state["params"], updates)
         params = _apply_constraints(params)
-        metrics = self.obj.update_state(state["metrics"], total, parts, y_list, y_pred_list,
-                                        batch[2], mask)
+        metrics = self.obj.update_state(
+            state["metrics"], total, parts, y_list, y_pred_list, batch[2], mask
+        )
         return {"params": params, "rest": new_rest, "opt": opt, "metrics": metrics}
 
     # ---------------------------------------------------------------- entry points

@@ -40,13 +40,13 @@ class Trainer:
             y_pred = jax.eval_shape(lambda x: model(x), _spec_of(x_example))
             names = self.obj.output_names
             y_pred_list = flatten_outputs(y_pred, names, "The model output")
-            y_list = ([None] * len(names) if y_example is None
-                      else flatten_outputs(y_example, names, "y"))
+            y_list = (
+                [None] * len(names) if y_example is None else flatten_outputs(y_example, names, "y")
+            )
             self.obj.build(y_list, y_pred_list)
         if self.steps is None:
             graphdef, _, _ = nnx.split(model, _vars.is_trainable, ...)
-            self.steps = Steps(graphdef, self.obj, self.optimizer.transform(),
-                               _vars.is_trainable)
+            self.steps = Steps(graphdef, self.obj, self.optimizer.transform(), _vars.is_trainable)
 
     def start(self) -> None:
         """Take the model's variables into a fresh device state (copied, then donated)."""
@@ -59,8 +59,7 @@ class Trainer:
             opt = self.optimizer.init_state(params)
         else:
             opt = self.state["opt"]
-        self.state = {"params": params, "rest": rest, "opt": opt,
-                      "metrics": self.obj.init_state()}
+        self.state = {"params": params, "rest": rest, "opt": opt, "metrics": self.obj.init_state()}
         self._live = True
 
     def reset_metrics(self) -> None:
@@ -108,14 +107,11 @@ def _all_built(model) -> bool:
 
 
 def _first_rows(x):
-    return jax.tree.map(lambda a: np.asarray(a[:1]) if not isinstance(a, jax.Array)
-                        else a[:1], x)
+    return jax.tree.map(lambda a: np.asarray(a[:1]) if not isinstance(a, jax.Array) else a[:1], x)
 
 
 def _spec_of(x):
-    return jax.tree.map(
-        lambda a: jax.ShapeDtypeStruct(tuple(a.shape), _float32(a.dtype)), x
-    )
+    return jax.tree.map(lambda a: jax.ShapeDtypeStruct(tuple(a.shape), _float32(a.dtype)), x)
 
 
 def _float32(dtype):

@@ -35,7 +35,9 @@ def nbkeras_home() -> str:
 
 
 def _hasher(algorithm: str, file_hash: str | None) -> Any:
-    if algorithm == "sha256" or (algorithm == "auto" and file_hash is not None and len(file_hash) == 64):
+    if algorithm == "sha256" or (
+        algorithm == "auto" and file_hash is not None and len(file_hash) == 64
+    ):
         return hashlib.sha256()
     if algorithm in ("md5", "auto"):
         return hashlib.md5()
@@ -63,7 +65,9 @@ def hash_file(fpath: str, algorithm: str = "sha256", chunk_size: int = _CHUNK) -
     return hasher.hexdigest()
 
 
-def validate_file(fpath: str, file_hash: str, algorithm: str = "auto", chunk_size: int = _CHUNK) -> bool:
+def validate_file(
+    fpath: str, file_hash: str, algorithm: str = "auto", chunk_size: int = _CHUNK
+) -> bool:
     """Whether the file's hash equals ``file_hash`` (sha256 if 64 hex chars, else md5).
 
     Example:
@@ -109,7 +113,9 @@ def _safe_extract_zip(archive: zipfile.ZipFile, dest: str) -> None:
     archive.extractall(dest)
 
 
-def extract_archive(file_path: str, path: str = ".", archive_format: str | list[str] | None = "auto") -> bool:
+def extract_archive(
+    file_path: str, path: str = ".", archive_format: str | list[str] | None = "auto"
+) -> bool:
     """Extract a tar or zip archive into ``path``, rejecting path traversal.
 
     Args:
@@ -146,7 +152,9 @@ def extract_archive(file_path: str, path: str = ".", archive_format: str | list[
 
 def _download(origin: str, target: str, file_hash: str | None, algorithm: str) -> None:
     directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".part")
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix=f".{os.path.basename(target)}.", suffix=".part"
+    )
     hasher = _hasher(algorithm, file_hash) if file_hash is not None else None
     try:
         with os.fdopen(fd, "wb") as out:
@@ -222,7 +230,9 @@ def get_file(
         ValueError: get_file() needs the `origin` argument (the URL of the file to download).
     """
     if origin is None:
-        raise ValueError("get_file() needs the `origin` argument (the URL of the file to download).")
+        raise ValueError(
+            "get_file() needs the `origin` argument (the URL of the file to download)."
+        )
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     base = os.path.expanduser(cache_dir) if cache_dir is not None else nbkeras_home()
@@ -258,7 +268,11 @@ def get_file(
         target = os.path.join(datadir, fname)
 
     download = force_download or not os.path.exists(target)
-    if not download and file_hash is not None and not validate_file(target, file_hash, hash_algorithm):
+    if (
+        not download
+        and file_hash is not None
+        and not validate_file(target, file_hash, hash_algorithm)
+    ):
         print(f"The cached file {target} does not match the expected hash; downloading it again.")
         download = True
     if download:

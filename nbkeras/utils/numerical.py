@@ -86,7 +86,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2) -> Any:
     if isinstance(x, np.ndarray):
         norm = np.atleast_1d(np.linalg.norm(x, order, axis))
         norm[norm == 0] = 1
-        axis = axis or -1
+        axis = -1 if axis is None else axis  # Keras's `axis or -1` breaks axis=0
         return x / np.expand_dims(norm, axis)
     from nbkeras.ops.nn import normalize as _normalize
 
@@ -126,13 +126,17 @@ def pad_sequences(
     if padding not in ("pre", "post"):
         raise ValueError(f'Padding type "{padding}" not understood: expected "pre" or "post".')
     if truncating not in ("pre", "post"):
-        raise ValueError(f'Truncating type "{truncating}" not understood: expected "pre" or "post".')
+        raise ValueError(
+            f'Truncating type "{truncating}" not understood: expected "pre" or "post".'
+        )
     lengths, sample_shape, found = [], (), False
     for s in sequences:
         try:
             lengths.append(len(s))
         except TypeError as e:
-            raise ValueError(f"`sequences` must be a list of iterables. Found non-iterable: {s!r}") from e
+            raise ValueError(
+                f"`sequences` must be a list of iterables. Found non-iterable: {s!r}"
+            ) from e
         if not found and len(s):
             sample_shape, found = np.asarray(s).shape[1:], True
     if maxlen is None:
