@@ -26,4 +26,6 @@ from nbkeras import (
 from nbkeras.layers import Input, Layer
 from nbkeras.models import Model, Sequential
 
+ops.set_symbolic_dispatch(layers.symbolic.symbolic_function)
+
 __version__ = "0.1.0"

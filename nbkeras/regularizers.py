@@ -3,8 +3,8 @@
 Example:
     >>> import jax.numpy as jnp
     >>> from nbkeras import regularizers
-    >>> float(regularizers.L2(0.1)(jnp.ones((2, 2))))
-    0.4
+    >>> float(regularizers.L2(0.5)(jnp.ones((2, 2))))
+    2.0
 """
 
 from __future__ import annotations

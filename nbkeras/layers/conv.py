@@ -113,6 +113,7 @@ class _ConvBase(Layer):
         kwargs.pop("lora_rank", None)
         kwargs.pop("lora_alpha", None)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._activity_regularizer = regularizers.get(activity_regularizer)
         cls = type(self).__name__
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
             raise ValueError(
@@ -268,6 +269,7 @@ class _ConvBase(Layer):
             "bias_regularizer": _ser(regularizers, self.bias_regularizer),
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
+            "activity_regularizer": _ser(regularizers, self._activity_regularizer),
         }
 
 

@@ -240,8 +240,8 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
     """Elementwise binary cross-entropy (probabilities clipped to ``[1e-7, 1 - 1e-7]``).
 
     Example:
-        >>> binary_crossentropy(jnp.array([1.0]), jnp.array([0.5])).round(4).tolist()
-        [0.6931]
+        >>> round(float(binary_crossentropy(jnp.array([1.0]), jnp.array([0.5]))[0]), 4)
+        0.6931
     """
     target, output = jnp.asarray(target), jnp.asarray(output)
     if target.shape != output.shape:
@@ -268,8 +268,8 @@ def categorical_crossentropy(
     """Cross-entropy between one-hot ``target`` and predicted distribution ``output``.
 
     Example:
-        >>> categorical_crossentropy(jnp.array([[0.0, 1.0]]), jnp.array([[0.5, 0.5]])).round(4).tolist()
-        [0.6931]
+        >>> round(float(categorical_crossentropy(jnp.array([[0.0, 1.0]]), jnp.array([[0.5, 0.5]]))[0]), 4)
+        0.6931
     """
     target, output = jnp.asarray(target), jnp.asarray(output)
     if target.shape != output.shape:
@@ -291,8 +291,8 @@ def sparse_categorical_crossentropy(
     """Cross-entropy with integer class ``target`` (a trailing size-1 axis is squeezed).
 
     Example:
-        >>> sparse_categorical_crossentropy(jnp.array([1]), jnp.array([[0.5, 0.5]])).round(4).tolist()
-        [0.6931]
+        >>> round(float(sparse_categorical_crossentropy(jnp.array([1]), jnp.array([[0.5, 0.5]]))[0]), 4)
+        0.6931
     """
     target = jnp.asarray(target, dtype="int32")
     output = jnp.asarray(output)

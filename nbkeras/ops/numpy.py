@@ -98,9 +98,10 @@ def _make_binary(name: str, fn: Callable[..., Any], summary: str) -> Callable[..
         return fn(x1, x2)
 
     op.__name__ = op.__qualname__ = name
+    shape = "(4, 4)" if name == "outer" else "(2, 2)"
     op.__doc__ = (
         f"{summary}\n\n    Example:\n        >>> {name}(jnp.ones((2, 2)), jnp.ones((2, 2))).shape\n"
-        "        (2, 2)\n"
+        f"        {shape}\n"
     )
     return op
 

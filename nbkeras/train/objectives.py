@@ -87,7 +87,7 @@ class Objectives:
             self.losses = [None] * n
         else:
             raw = _per_output(loss, self.output_names, "loss")
-            self.losses = [None if x is None else _losses.get(x) for x in raw]
+            self.losses = [None if x is None else _resolve_loss(x) for x in raw]
         if loss_weights is None:
             self.loss_weights = [1.0] * n
         else:
@@ -110,6 +110,11 @@ class Objectives:
 
     def build(self, y_true_list, y_pred_list) -> None:
         """Resolve metric strings ('accuracy') from the loss and data shapes."""
+        self.losses = [
+            _losses.get(lo, y_true_shape=None if y is None else tuple(y.shape),
+                        y_pred_shape=tuple(p.shape)) if isinstance(lo, str) else lo
+            for lo, y, p in zip(self.losses, y_true_list, y_pred_list)
+        ]
         self.metrics, self.weighted = [], []
         self._pred_shapes = [tuple(yp.shape) for yp in y_pred_list]
         for i, name in enumerate(self.output_names):
@@ -284,4 +289,5 @@ def check_targets(objectives: Objectives, y, model_output_names) -> None:
             and yt is not None
         ):
             if spec is not None and spec[-1] is not None:
-                _losses.check_sparse_labels(np.asarray(yt), spec[-1], name)
+                _losses.check_sparse_labels(np.asarray(yt), spec[-1], name,
+                                            ignore_class=getattr(lo, "ignore_class", None))

@@ -52,7 +52,7 @@ def _functional(k):
     b = k.Input((4,), name="body")
     shared = k.layers.Dense(5, activation="relu", name="shared")
     ha, hb = shared(k.layers.Dense(5, name="pa")(a)), shared(k.layers.Dense(5, name="pb")(b))
-    merged = k.layers.Concatenate()([ha, hb])
+    merged = k.layers.Concatenate(name="merge")([ha, hb])
     priority = k.layers.Dense(1, activation="sigmoid", name="priority")(merged)
     department = k.layers.Dense(3, activation="softmax", name="department")(merged)
     return k.Model(inputs=[a, b], outputs={"priority": priority, "department": department})
