@@ -150,6 +150,11 @@ class Layer(nnx.Module):
         self._build_shapes = None
         self._output_shape = None
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_nbk_wrapped", False):
+            cls.build = _wrap_build(cls.__dict__["build"])
+
     # ------------------------------------------------------------------ attributes
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_pytree") and not name.startswith("_object"):
@@ -378,7 +383,10 @@ class Layer(nnx.Module):
         previous = current_training()
         _context.training = training
         try:
-            return self.call(*args, **kwargs)
+            outputs = self.call(*args, **kwargs)
+            if self._activity_regularizer is not None:
+                self._add_activity_loss(outputs)
+            return outputs
         except (TypeError, ValueError) as e:
             if getattr(e, "_nbkeras_named", False):
                 raise
@@ -390,6 +398,19 @@ class Layer(nnx.Module):
             raise err from e
         finally:
             _context.training = previous
+
+    def add_loss(self, loss) -> None:
+        """Add a scalar to the training loss (Keras's ``Layer.add_loss``), in ``call``."""
+        from nbkeras.train.step import collect_losses
+
+        collect_losses(jnp.asarray(loss, jnp.float32))
+
+    def _add_activity_loss(self, outputs) -> None:
+        from nbkeras import regularizers
+
+        reg = regularizers.get(self._activity_regularizer)
+        for out in jax.tree.leaves(outputs):
+            self.add_loss(reg(out) / out.shape[0])
 
     def _convert_input(self, x):
         def conv(a):
@@ -416,6 +437,7 @@ class Layer(nnx.Module):
         tracing = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(shapes))
         if tracing:
             raise ValueError(f"Layer '{self.name}' cannot be built inside a JAX trace.")
+        _PENDING.pop(id(self), None)
         with jax.ensure_compile_time_eval():
             self.build(shapes)
         self.built = True
@@ -438,6 +460,11 @@ class Layer(nnx.Module):
     def get_config(self) -> dict:
         """Constructor arguments as a JSON-friendly dict (Keras's ``get_config``)."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._activity_regularizer is not None:
+            from nbkeras import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(
+                regularizers.get(self._activity_regularizer))
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config
@@ -473,7 +500,37 @@ class Layer(nnx.Module):
 
 
 # ---------------------------------------------------------------------- helpers
+def _wrap_build(build):
+    """Keras's build wrapper: a direct ``layer.build(shape)`` also marks it built."""
+    import functools
+
+    @functools.wraps(build)
+    def wrapper(self, input_shape=None, *args, **kwargs):
+        depth = _BUILD_DEPTH.get(id(self), 0)
+        _BUILD_DEPTH[id(self)] = depth + 1
+        try:
+            with jax.ensure_compile_time_eval():
+                out = build(self, input_shape, *args, **kwargs)
+        finally:
+            if depth:
+                _BUILD_DEPTH[id(self)] = depth
+            else:
+                _BUILD_DEPTH.pop(id(self), None)
+        if depth == 0:
+            self.built = True
+            if self._build_shapes is None and input_shape is not None:
+                self._build_shapes = _freeze(
+                    list(input_shape) if isinstance(input_shape, list) else input_shape
+                )
+            self._attach_pending()
+        return out
+
+    wrapper._nbk_wrapped = True
+    return wrapper
+
+
 _PENDING: dict[int, list] = {}
+_BUILD_DEPTH: dict[int, int] = {}
 
 
 def _pending_weights(layer, create: bool = True) -> list:

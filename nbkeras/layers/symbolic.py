@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import errors as flax_errors
+from flax import nnx
 
 from nbkeras.layers.base import Layer, _freeze
 
@@ -184,12 +185,17 @@ def _trace_output(layer, args, kwargs, sentinel):
         jax.ShapeDtypeStruct(_concrete(leaves[i].shape, sentinel), leaves[i].dtype) for i in sym
     ]
 
+    # Run a copy merged inside the trace, so stateful layers (batch norm or dropout with
+    # training=True) may update their variables without touching the live layer.
+    graphdef, state = nnx.split(layer)
+
     def run(*arrays):
         filled = list(leaves)
         for i, a in zip(sym, arrays):
             filled[i] = a
         a, k = jax.tree.unflatten(treedef, filled)
-        return layer(*a, **k)
+        copy = nnx.merge(graphdef, jax.tree.map(lambda v: v, state))
+        return copy(*a, **k)
 
     return jax.eval_shape(run, *structs)
 

@@ -152,8 +152,7 @@ def fit(
         for epoch in range(initial_epoch, epochs):
             trainer.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            step = 0
-            for step, n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, k, cbs):
+            for _step, _n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, k, cbs):
                 if model.stop_training and cbs.needs_batch_logs:
                     break
             epoch_logs = to_python_logs(trainer.train_logs())

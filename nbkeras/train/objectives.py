@@ -117,7 +117,7 @@ class Objectives:
         ]
         self.metrics, self.weighted = [], []
         self._pred_shapes = [tuple(yp.shape) for yp in y_pred_list]
-        for i, name in enumerate(self.output_names):
+        for i, _name in enumerate(self.output_names):
             yt, yp = y_true_list[i], y_pred_list[i]
             ts = None if yt is None else tuple(yt.shape)
             ps = tuple(yp.shape)
@@ -257,18 +257,24 @@ def _sw_for(sample_weight, i, names):
     return sample_weight
 
 
+def _resolve_loss(spec):
+    """Resolve a loss now; 'crossentropy'/'ce' wait for the data shapes (build)."""
+    if isinstance(spec, str) and spec.lower() in ("crossentropy", "ce"):
+        return spec
+    return _losses.get(spec)
+
+
 def _loss_value(loss, y_true, y_pred, sample_weight, mask):
-    call = getattr(loss, "call", None)
-    if call is None:  # a plain function f(y_true, y_pred) -> per-sample values
-        values = loss(y_true, y_pred)
+    compute = getattr(loss, "compute", None)
+    if compute is None:  # a plain function f(y_true, y_pred) -> per-sample values
+        return _losses.reduce_weighted(
+            loss(y_true, y_pred), sample_weight=sample_weight, mask=mask
+        )
+    reduction = getattr(loss, "reduction", None)
+    if reduction in (None, "none"):  # a compiled loss is always reduced to a scalar
         reduction = "sum_over_batch_size"
-    else:
-        values = call(y_true, y_pred)
-        reduction = getattr(loss, "reduction", "sum_over_batch_size") or "sum_over_batch_size"
-    if reduction in ("none",):
-        reduction = "sum_over_batch_size"
-    return _losses.reduce_weighted(
-        values, sample_weight=sample_weight, mask=mask, reduction=reduction
+    return compute(
+        y_true, y_pred, sample_weight=sample_weight, mask=mask, reduction=reduction
     )
 
 

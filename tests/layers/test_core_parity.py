@@ -65,8 +65,6 @@ def test_matches_keras(name, kwargs, x):
                                                                  "quantization_config"}
 
 
-@pytest.mark.xfail(reason="nbkeras.initializers.get lacks Keras's 'uniform'/'normal' aliases; "
-                   "remove this marker once it resolves 'uniform' to RandomUniform")
 def test_embedding_default_initializer_is_keras_uniform():
     emb = layers.Embedding(10, 4)
     out = np.asarray(emb(jnp.array([[1, 2]])))

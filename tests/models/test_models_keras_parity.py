@@ -6,7 +6,6 @@ import pytest
 keras = pytest.importorskip("keras")
 
 import nbkeras  # noqa: E402
-from nbkeras import layers  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
