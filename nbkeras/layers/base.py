@@ -159,7 +159,8 @@ class Layer(nnx.Module):
     def __setattr__(self, name: str, value: Any) -> None:
         if not name.startswith("_pytree") and not name.startswith("_object"):
             value = _wrap_containers(value)
-            if _holds_module(value) and name not in self._sublayer_attrs_safe():
+            container = isinstance(value, (nnx.List, nnx.Dict))
+            if (container or _holds_module(value)) and name not in self._sublayer_attrs_safe():
                 super().__setattr__("_sublayer_attrs", (*self._sublayer_attrs_safe(), name))
         super().__setattr__(name, value)
 
@@ -563,11 +564,17 @@ def _holds_module(value) -> bool:
 
 
 def _wrap_containers(value):
-    """Let Keras users assign plain lists/dicts of layers or weights to attributes."""
-    if isinstance(value, list) and any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value):
+    """Let Keras users assign plain lists/dicts of layers or weights to attributes.
+
+    Empty lists and dicts are wrapped too, since Keras code often fills them later
+    (``self.blocks = []`` then ``self.blocks.append(Dense(8))``).
+    """
+    if isinstance(value, list) and (
+        not value or any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value)
+    ):
         return nnx.List(value)
     if isinstance(value, dict) and not isinstance(value, nnx.Dict):
-        if any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value.values()):
+        if not value or any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value.values()):
             return nnx.Dict(value)
     if isinstance(value, tuple) and any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value):
         return nnx.List(list(value))

@@ -1,0 +1,170 @@
+"""Python functions in configs: Keras's ``__lambda__`` format (marshal'ed bytecode, base64).
+
+Loading a lambda runs code stored in the file, so :func:`deserialize_function` refuses
+it unless safe mode is off (``load_model(..., safe_mode=False)``).  Named functions are
+stored by name and looked up (registered objects, ``nbkeras.ops``, activations, or a
+module that is already imported), which runs no code from the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import builtins
+import marshal
+import sys
+import types
+from typing import Any
+
+_SAFE_MODE_MESSAGE = (
+    "The config contains a Python lambda{where}, stored as bytecode. Loading it would run "
+    "code from the file, so it is refused in safe mode. If you trust the source of the "
+    "file, pass safe_mode=False, e.g. nbkeras.models.load_model(path, safe_mode=False), "
+    "or use nbkeras.saving.safe_mode_scope(False)."
+)
+
+
+def serialize_function(fn) -> Any:
+    """Config for a function: ``__lambda__`` bytecode for lambdas, a named reference otherwise.
+
+    Example:
+        >>> serialize_function(lambda x: x * 2)["class_name"]
+        '__lambda__'
+    """
+    from nbkeras.saving import object_registration
+
+    if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
+        code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
+        closure = None
+        if fn.__closure__:
+            closure = [_jsonable(c.cell_contents) for c in fn.__closure__]
+        defaults = None if fn.__defaults__ is None else [_jsonable(d) for d in fn.__defaults__]
+        return {
+            "class_name": "__lambda__",
+            "config": {"code": code, "defaults": defaults, "closure": closure},
+        }
+    if callable(fn) and hasattr(fn, "__name__"):
+        registered = object_registration.get_registered_name(fn)
+        return {
+            "module": getattr(fn, "__module__", None),
+            "class_name": "function",
+            "config": fn.__name__,
+            "registered_name": registered if registered != fn.__name__ else "function",
+        }
+    from nbkeras.saving import serialization_lib
+
+    return serialization_lib.serialize_keras_object(fn)
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def deserialize_function(config, custom_objects: dict | None = None, safe_mode=None, where=""):
+    """Rebuild a function from :func:`serialize_function`'s output.
+
+    Args:
+        config: The stored config (or already a callable, returned as is).
+        custom_objects: Extra name -> object mapping.
+        safe_mode: Refuse lambdas (bytecode) if true; the active scope's mode if None.
+        where: Text naming the owner (``" in layer 'lambda'"``) for error messages.
+
+    Raises:
+        ValueError: For a lambda in safe mode, or a function that cannot be found.
+    """
+    from nbkeras.saving import object_registration, serialization_lib
+
+    if callable(config) or config is None:
+        return config
+    if isinstance(config, str):
+        config = {"class_name": "function", "config": config, "module": None}
+    if not isinstance(config, dict):
+        raise ValueError(f"Cannot interpret {config!r} as a serialized function{where}.")
+    if config.get("class_name") == "__lambda__":
+        if safe_mode is None:
+            safe_mode = serialization_lib.in_safe_mode()
+        if safe_mode:
+            raise ValueError(_SAFE_MODE_MESSAGE.format(where=where))
+        inner = config["config"]
+        return _func_load(inner["code"], inner.get("defaults"), inner.get("closure"))
+    if config.get("class_name") == "function":
+        name = config["config"]
+        registered = config.get("registered_name")
+        for key in (registered, name):
+            if key and key != "function":
+                obj = object_registration.get_registered_object(key, custom_objects)
+                if obj is not None:
+                    return obj
+        fn = _builtin_function(name, config.get("module"))
+        if fn is not None:
+            return fn
+        raise ValueError(
+            f"Could not find the function {name!r}{where} (module {config.get('module')!r}). "
+            "Register it with @nbkeras.saving.register_keras_serializable() or pass it in "
+            f"custom_objects={{{name!r}: {name}}}."
+        )
+    return serialization_lib.deserialize_keras_object(config, custom_objects)
+
+
+def _builtin_function(name: str, module: str | None):
+    import nbkeras
+    from nbkeras import activations, ops
+
+    if module and not module.startswith(("keras", "nbkeras")):
+        mod = sys.modules.get(module)  # only modules already imported: runs no code
+        fn = getattr(mod, name, None) if mod is not None else None
+        if callable(fn):
+            return fn
+    for space in (ops, activations, nbkeras.losses, nbkeras.metrics):
+        fn = getattr(space, name, None)
+        if callable(fn) and not isinstance(fn, type):
+            return fn
+    return None
+
+
+def _lambda_globals() -> dict:
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import nbkeras
+    from nbkeras import ops
+
+    return {
+        "__builtins__": builtins,
+        "ops": ops,
+        "keras": nbkeras,
+        "nbkeras": nbkeras,
+        "jnp": jnp,
+        "jax": jax,
+        "np": np,
+    }
+
+
+def _func_load(code: str, defaults=None, closure=None):
+    try:
+        raw = base64.decodebytes(code.encode("ascii"))
+        code_obj = marshal.loads(raw)
+    except (binascii.Error, ValueError, EOFError, TypeError, UnicodeEncodeError) as e:
+        raise ValueError(
+            "The stored lambda's bytecode could not be read; it was probably written by a "
+            f"different Python version (this is Python {sys.version.split()[0]}): {e}"
+        ) from None
+    if not isinstance(code_obj, types.CodeType):
+        raise ValueError("The stored lambda is not Python bytecode.")
+    cells = None
+    if closure is not None:
+        cells = tuple(types.CellType(v) for v in closure)
+    return types.FunctionType(
+        code_obj,
+        _lambda_globals(),
+        name=code_obj.co_name,
+        argdefs=None if defaults is None else tuple(defaults),
+        closure=cells,
+    )
