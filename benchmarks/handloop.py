@@ -66,13 +66,13 @@ class HandLoop:
         params, rest, opt, (loss_sum, correct, count) = carry
         x, y = jnp.take(x_all, idx, axis=0), jnp.take(y_all, idx, axis=0)
 
-        def loss_fn(p):
+        def loss_fn(p, rest):
             model = nnx.merge(self.graphdef, p, rest)
             logits = model(x)
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
             return loss, (logits, nnx.state(model, nnx.Not(nnx.Param)))
 
-        (loss, (logits, rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+        (loss, (logits, rest)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, rest)
         updates, opt = self.tx.update(grads, opt, params)
         params = optax.apply_updates(params, updates)
         hits = jnp.sum(jnp.argmax(logits, -1) == y)

@@ -499,6 +499,11 @@ class Layer(nnx.Module):
         except Exception:
             return object.__repr__(self)
 
+    def _repr_html_(self) -> str:
+        from nbkeras.notebook import reprs
+
+        return reprs.layer_html(self)
+
 
 # ---------------------------------------------------------------------- helpers
 def _wrap_build(build):
@@ -554,13 +559,7 @@ _ACCEPTS_CACHE: dict = {}
 
 
 def _holds_module(value) -> bool:
-    if isinstance(value, nnx.Module):
-        return True
-    if isinstance(value, (list, tuple, nnx.List)):
-        return any(isinstance(v, nnx.Module) for v in value)
-    if isinstance(value, (dict, nnx.Dict)):
-        return any(isinstance(v, nnx.Module) for v in value.values())
-    return False
+    return any(True for _ in _modules_in(value))
 
 
 def _wrap_containers(value):
@@ -581,30 +580,21 @@ def _wrap_containers(value):
     return value
 
 
+def _items(value):
+    """Elements of a layer attribute: the value itself, or a container's items."""
+    if isinstance(value, (nnx.List, list, tuple)):
+        return list(value)
+    if isinstance(value, (nnx.Dict, dict)):
+        return list(value.values())
+    return [value]
+
+
 def _variables_in(value):
-    if isinstance(value, nnx.Variable):
-        yield value
-    elif isinstance(value, (list, tuple, nnx.List)):
-        for v in value:
-            if isinstance(v, nnx.Variable):
-                yield v
-    elif isinstance(value, (dict, nnx.Dict)):
-        for v in value.values():
-            if isinstance(v, nnx.Variable):
-                yield v
+    return (v for v in _items(value) if isinstance(v, nnx.Variable))
 
 
 def _modules_in(value):
-    if isinstance(value, nnx.Module):
-        yield value
-    elif isinstance(value, (list, tuple, nnx.List)):
-        for v in value:
-            if isinstance(v, nnx.Module):
-                yield v
-    elif isinstance(value, (dict, nnx.Dict)):
-        for v in value.values():
-            if isinstance(v, nnx.Module):
-                yield v
+    return (v for v in _items(value) if isinstance(v, nnx.Module))
 
 
 def _weights_of(module) -> list[nnx.Variable]:

@@ -161,6 +161,17 @@ class SummaryWriter:
         trial = trial_id or os.path.basename(os.path.abspath(self.log_dir))
         self._emit(hp.hparams_pb(clean, trial_id=trial, start_time_secs=int(time.time())), 0)
 
+    def hparams_end(self, status: str = "STATUS_SUCCESS") -> None:
+        """Mark this run's HParams session as finished (``STATUS_SUCCESS``/``FAILURE``)."""
+        from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+        from tensorboard.plugins.hparams import summary_v2 as hp
+
+        info = plugin_data_pb2.SessionEndInfo(
+            status=api_pb2.Status.Value(status), end_time_secs=int(time.time())
+        )
+        data = plugin_data_pb2.HParamsPluginData(session_end_info=info)
+        self._emit(hp._summary_pb(metadata.SESSION_END_INFO_TAG, data), 0)
+
     def graph(self, graph_def) -> None:
         """Log a ``GraphDef`` proto (graphs dashboard); see :func:`model_graph`."""
         self._emit(None, 0, graph_def=graph_def.SerializeToString())

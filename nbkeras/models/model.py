@@ -273,6 +273,11 @@ class Model(TrainingMixin, Layer):
         except Exception:
             return object.__repr__(self)
 
+    def _repr_html_(self) -> str:
+        from nbkeras.notebook import reprs
+
+        return reprs.model_html(self)
+
 
 def any_symbolic(tree) -> bool:
     return any(is_symbolic(x) for x in jax.tree.leaves(tree, is_leaf=is_symbolic))

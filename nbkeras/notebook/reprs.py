@@ -89,7 +89,20 @@ def _optimizer_line(model) -> str:
     trainer = getattr(model, "_trainer", None)
     if trainer is None:
         return ""
-    return repr(trainer.optimizer)
+    opt = trainer.optimizer
+    lr = _num(getattr(opt, "learning_rate", None))
+    return f"{type(opt).__name__}" + (f" (learning_rate={lr})" if lr else "")
+
+
+def _num(v) -> str:
+    """Floats shortened (float32 noise hidden); anything else as ``str``."""
+    if v is None:
+        return ""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return f"{f:.6g}"
 
 
 # ------------------------------------------------------------------------ layer
@@ -168,6 +181,12 @@ def _isfinite(v) -> bool:
         return False
 
 
+def _ordered(keys) -> list[str]:
+    from nbkeras.notebook.live import ordered_keys
+
+    return ordered_keys(keys)
+
+
 def _history_html(history) -> str:
     hist = {k: list(v) for k, v in history.history.items() if all(_isfinite(x) for x in v[:1])}
     n = len(history.epoch)
@@ -176,7 +195,8 @@ def _history_html(history) -> str:
         return box(head + f'<div style="{MUTED}">No epochs recorded yet.</div>', "nbk-history")
     charts = svg.curves_svg(svg.history_points(hist, history.epoch))
     rows = []
-    for k, v in hist.items():
+    for k in _ordered(hist):
+        v = hist[k]
         best, at = _best(k, v)
         rows.append((k, f"{float(v[-1]):.4g}", f"{best:.4g}", str(at + 1 if at >= 0 else "-")))
     return box(
@@ -199,6 +219,8 @@ def _optimizer_html(opt) -> str:
     it = getattr(opt, "iterations", None)
     if it is not None:
         keep["iterations"] = int(it)
+    keep = {k: _num(v) if isinstance(v, float) or hasattr(v, "dtype") else v
+            for k, v in keep.items()}
     inner = (
         f'<div style="font-weight:600">{esc(type(opt).__name__)} '
         f'<span style="{MUTED};font-weight:400">"{esc(cfg.get("name", ""))}"</span></div>'

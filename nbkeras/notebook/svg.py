@@ -110,7 +110,7 @@ def line_chart(
     Returns:
         The ``<svg>`` element as a string.
     """
-    left, right, top, bottom = 46, 10, 22 if title else 8, 34
+    left, right, top, bottom = 46, 10, 24, 34
     pw, ph = width - left - right, height - top - bottom
     pts = []
     for s in series:
@@ -125,8 +125,7 @@ def line_chart(
     ]
     if title:
         out.append(
-            f'<text x="{left + pw / 2:.1f}" y="15" text-anchor="middle" font-weight="600" '
-            f'fill="#333">{escape(title)}</text>'
+            f'<text x="{left}" y="14" font-weight="600" fill="#333">{escape(title)}</text>'
         )
     if not allx:
         out.append(
@@ -185,17 +184,17 @@ def line_chart(
                 f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2" fill="{s.color}"/>'
                 for x, y in ps
             )
-    # legend, top-right inside the plot
-    ly = top + 6
-    for s in series:
+    # legend, right-aligned in the top margin
+    lx = left + pw
+    for s in reversed(series):
+        label = s.label[:18]
+        lx -= 26 + 6.2 * len(label)
         dash = ' stroke-dasharray="5,3"' if s.dashed else ""
-        lx = left + pw - 8 - 7 * min(len(s.label), 18) - 22
         out.append(
-            f'<line x1="{lx}" y1="{ly + 5}" x2="{lx + 18}" y2="{ly + 5}" stroke="{s.color}" '
-            f'stroke-width="2"{dash}/><text x="{lx + 22}" y="{ly + 9}" fill="#333">'
-            f"{escape(s.label[:18])}</text>"
+            f'<line x1="{lx:.1f}" y1="{top - 9}" x2="{lx + 18:.1f}" y2="{top - 9}" '
+            f'stroke="{s.color}" stroke-width="2"{dash}/><text x="{lx + 21:.1f}" y="{top - 5}" '
+            f'fill="#333">{escape(label)}</text>'
         )
-        ly += 14
     out.append("</svg>")
     return "".join(out)
 
@@ -255,3 +254,21 @@ def curves_svg(
             )
         charts.append(line_chart(series, title=title, width=width, height=height))
     return charts
+
+
+def compose(charts: Sequence[str], per_row: int = 2, width: int = 340, height: int = 210,
+            css_class: str = "nbk-plot") -> str:
+    """Put chart ``<svg>`` strings on one standalone SVG canvas, ``per_row`` per row."""
+    n = max(len(charts), 1)
+    cols = min(n, per_row)
+    rows = (n + cols - 1) // cols
+    w, h = cols * width, rows * height
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{w}" '
+        f'height="{h}" viewBox="0 0 {w} {h}">'
+    ]
+    for i, c in enumerate(charts):
+        x, y = (i % cols) * width, (i // cols) * height
+        parts.append(c.replace("<svg ", f'<svg x="{x}" y="{y}" ', 1))
+    parts.append("</svg>")
+    return "".join(parts)

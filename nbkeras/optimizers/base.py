@@ -308,3 +308,8 @@ class Optimizer:
     def __repr__(self) -> str:
         lr = self._learning_rate
         return f"{type(self).__name__}(name={self.name!r}, learning_rate={lr!r})"
+
+    def _repr_html_(self) -> str:
+        from nbkeras.notebook import reprs
+
+        return reprs.optimizer_html(self)

@@ -121,7 +121,10 @@ def _builtin_function(name: str, module: str | None):
         fn = getattr(mod, name, None) if mod is not None else None
         if callable(fn):
             return fn
-    for space in (ops, activations, nbkeras.losses, nbkeras.metrics):
+    spaces = [ops, activations, nbkeras.losses, nbkeras.metrics]
+    hint = module or ""
+    spaces.sort(key=lambda sp: sp.__name__.rsplit(".", 1)[-1] not in hint)
+    for space in spaces:
         fn = getattr(space, name, None)
         if callable(fn) and not isinstance(fn, type):
             return fn

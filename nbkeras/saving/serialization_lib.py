@@ -80,13 +80,15 @@ def serialize_keras_object(obj) -> Any:
             "class_name": "__numpy__",
             "config": {"value": arr.tolist(), "dtype": str(arr.dtype)},
         }
-    if isinstance(obj, tuple):
-        return {
-            "class_name": "__tuple__",
-            "config": {"value": [serialize_keras_object(v) for v in obj]},
-        }
-    if isinstance(obj, list):
+    if isinstance(obj, list | tuple):
         return [serialize_keras_object(v) for v in obj]
+    if isinstance(obj, slice):
+        return {
+            "class_name": "__slice__",
+            "config": {"start": obj.start, "stop": obj.stop, "step": obj.step},
+        }
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, type):
@@ -242,6 +244,10 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
     inner = config["config"]
     if class_name == "__numpy__":
         return np.asarray(inner["value"], dtype=inner.get("dtype"))
+    if class_name == "__slice__":
+        return slice(inner.get("start"), inner.get("stop"), inner.get("step"))
+    if class_name == "__ellipsis__":
+        return Ellipsis
     if class_name == "__tuple__":
         return tuple(deserialize_keras_object(v, custom_objects) for v in inner["value"])
     if class_name in ("__lambda__", "function"):

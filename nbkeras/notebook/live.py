@@ -1,0 +1,461 @@
+"""The live training view: an HTML progress panel and a live plot, updated in place.
+
+``fit(verbose="auto")`` in a notebook adds a :class:`LiveView`.  It displays two outputs
+once (``display(..., display_id=True)``) and then only updates them (``handle.update``):
+no ``clear_output``, so other output of the cell survives, and a saved notebook keeps
+only the final state.
+
+* Panel (``text/html``): phase (compiling, with its duration), progress bar, steps,
+  ETA, samples/s, current metrics.
+* Plot (``image/svg+xml``; at the end also ``image/png``): loss and metrics, train vs
+  validation.  The PNG is what an untrusted front end (JupyterLab on a fresh machine,
+  GitHub) shows, since those strip SVG from HTML.
+
+Redraws are throttled (``interval``, default 0.5 s) and batch logs are lazy: device
+values are fetched only when a redraw happens, so training is not synced every step.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import sys
+import time
+
+from nbkeras.callbacks.base import Callback
+from nbkeras.notebook import svg
+from nbkeras.notebook.env import in_notebook
+from nbkeras.notebook.html import MUTED, esc
+
+BAR_WIDTH = 320
+
+
+class DisplaySink:
+    """Shows each part once with a display id, then updates it in place."""
+
+    def __init__(self):
+        self.handles = {}
+
+    def put(self, key: str, bundle: dict) -> None:
+        from IPython.display import display
+
+        handle = self.handles.get(key)
+        if handle is None:
+            self.handles[key] = display(bundle, raw=True, display_id=True)
+        else:
+            handle.update(bundle, raw=True)
+
+
+class RecordingSink:
+    """Keeps the latest bundle of each part (tests, benchmarks); serializes like a kernel."""
+
+    def __init__(self):
+        self.current: dict[str, dict] = {}
+        self.count: dict[str, int] = {}
+        self.bytes_sent = 0
+
+    def put(self, key: str, bundle: dict) -> None:
+        self.bytes_sent += len(json.dumps(bundle))
+        self.current[key] = bundle
+        self.count[key] = self.count.get(key, 0) + 1
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _scalars(logs) -> dict:
+    out = {}
+    for k, v in (logs or {}).items():
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            continue
+        out[k] = f
+    return out
+
+
+def ordered_keys(keys) -> list[str]:
+    """``loss`` first, then other train metrics, then validation ones in the same order."""
+    keys = list(keys)
+    return sorted(keys, key=lambda k: (k.startswith("val_"), k.removeprefix("val_") != "loss",
+                                       keys.index(k)))
+
+
+def _fmt_metrics(vals: dict, sep: str = " · ") -> str:
+    return sep.join(f"{k} {vals[k]:.4g}" for k in ordered_keys(vals))
+
+
+class LiveView(Callback):
+    """Live progress panel and learning-curve plot for notebooks.
+
+    Added automatically by ``fit``/``evaluate``/``predict`` with ``verbose`` 1, 2 or
+    ``"auto"`` in a notebook; add it yourself to keep it with ``verbose=0``.
+
+    Args:
+        verbose: 1: per-step progress (throttled); 2: update at epoch ends only.
+        interval: Minimum seconds between redraws (about 2 per second by default).
+        plot: Show the live plot during ``fit``.
+        final_png: Add a PNG of the curves to the final plot output.
+        eval_delay: ``evaluate``/``predict`` show a progress bar only after this many
+            seconds (short runs show a one-line result).
+        sink: Where bundles go (default: IPython display handles).
+
+    Example:
+        >>> from nbkeras.notebook import LiveView
+        >>> model.fit(x, y, epochs=5, verbose=0, callbacks=[LiveView()])  # doctest: +SKIP
+    """
+
+    lazy_batch_logs = True
+
+    def __init__(
+        self,
+        verbose: int = 1,
+        interval: float = 0.5,
+        plot: bool = True,
+        final_png: bool = True,
+        eval_delay: float = 1.0,
+        sink=None,
+    ):
+        super().__init__()
+        self.verbose = verbose
+        self.interval = interval
+        self.plot = plot
+        self.final_png = final_png
+        self.eval_delay = eval_delay
+        self.sink = sink if sink is not None else DisplaySink()
+        self._reset("train")
+
+    @property
+    def uses_batch_hooks(self) -> bool:  # batch logs arrive lazily; never force a sync
+        return False
+
+    # ------------------------------------------------------------------ state
+    def _reset(self, mode: str) -> None:
+        now = time.perf_counter()
+        self._mode = mode
+        self._phase = "compiling"
+        self._t_begin = now
+        self._first_begin = None
+        self._compile_s = None
+        self._traced = None
+        self._eval_note = ""
+        self._last_draw = -1e9
+        self._shown = False
+        self._epoch = 0
+        self._epochs_seen = 0
+        self._epoch_t0 = now
+        self._epoch_times: list[float] = []
+        self._done = 0
+        self._gsteps_before = 0
+        self._rate_t0 = now
+        self._rate_step0 = 0
+        self._t_batch = now
+        self._vals: dict[str, float] = {}
+        self._points: dict[str, list] = {}
+        self._step_points: dict[str, list] = {}
+        self._plot_dirty = True
+        self._batch_size = None
+
+    def _steps(self):
+        return self.params.get("steps")
+
+    def _gstep(self) -> int:
+        return self._gsteps_before + self._done
+
+    def _traces(self, kind: str) -> int:
+        try:
+            return int(self.model._trainer.steps.trace_counts[kind])
+        except Exception:
+            return -1
+
+    def _find_batch_size(self):
+        bs = self.params.get("batch_size")
+        if bs:
+            return int(bs)
+        # Until the loop passes batch_size in params: read it from the data adapter of
+        # the calling fit/evaluate/predict frame (best effort, never raises).
+        try:
+            frame = sys._getframe(1)
+            for _ in range(8):
+                if frame is None:
+                    break
+                for name in ("train_data", "adapter"):
+                    obj = frame.f_locals.get(name)
+                    size = getattr(obj, "batch_size", None)
+                    if isinstance(size, int) and size > 0:
+                        return size
+                frame = frame.f_back
+        except Exception:
+            pass
+        return None
+
+    # ------------------------------------------------------------------ fit hooks
+    def on_train_begin(self, logs=None):
+        self._reset("train")
+        self._batch_size = self._find_batch_size()
+        self._trace0 = self._traces("train")
+        self._eval_trace0 = self._traces("eval")
+        self._draw(time.perf_counter(), None, force=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        self._epoch_t0 = time.perf_counter()
+        self._gsteps_before += self._done
+        self._done = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._first_begin is None:
+            self._first_begin = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._done = batch + 1
+        now = self._t_batch = time.perf_counter()
+        if self._phase == "compiling":
+            self._end_compile(now, "train")
+            self._draw(now, logs, force=True)
+        elif self.verbose == 1 and now - self._last_draw >= self.interval:
+            self._draw(now, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        steps = self._steps()
+        if steps:
+            self._done = steps
+        if self._phase == "compiling":  # no batch hook ran (empty epoch)
+            self._end_compile(now, "train")
+        self._epoch_times.append(now - self._epoch_t0)
+        if self._epochs_seen == 0 and self._traces("eval") > self._eval_trace0 >= 0:
+            self._eval_note = f"eval step compiled (validation took {now - self._t_batch:.2f} s)"
+        self._epochs_seen += 1
+        vals = _scalars(logs)
+        for k, v in vals.items():
+            self._points.setdefault(k, []).append((epoch + 1, v))
+        self._vals = vals
+        self._plot_dirty = True
+        if now - self._last_draw >= self.interval or self._epochs_seen == 1:
+            self._draw(now, None)
+
+    def on_train_end(self, logs=None):
+        self._phase = "done"
+        self._done = self._steps() or self._done
+        self._draw(time.perf_counter(), None, force=True, final=True)
+
+    # ------------------------------------------------------------------ evaluate/predict
+    def on_test_begin(self, logs=None):
+        self._reset("test")
+        self._batch_size = self._find_batch_size()
+        self._trace0 = self._traces("eval")
+
+    def on_predict_begin(self, logs=None):
+        self._reset("predict")
+        self._batch_size = self._find_batch_size()
+        self._trace0 = self._traces("predict")
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if self._first_begin is None:
+            self._first_begin = time.perf_counter()
+
+    on_predict_batch_begin = on_test_batch_begin
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._done = batch + 1
+        now = time.perf_counter()
+        if self._phase == "compiling":
+            self._end_compile(now, "eval" if self._mode == "test" else "predict")
+        if not self._shown:
+            if now - self._t_begin >= self.eval_delay:
+                self._draw(now, logs, force=True)
+        elif now - self._last_draw >= self.interval:
+            self._draw(now, logs)
+
+    on_predict_batch_end = on_test_batch_end
+
+    def on_test_end(self, logs=None):
+        self._finish_eval(logs)
+
+    def on_predict_end(self, logs=None):
+        self._finish_eval(None)
+
+    def _finish_eval(self, logs) -> None:
+        self._phase = "done"
+        self._done = self._steps() or self._done
+        if logs:
+            self._vals = _scalars(logs)
+        if self._shown or (self._mode == "test" and self._vals):
+            self._draw(time.perf_counter(), None, force=True, final=True)
+
+    # ------------------------------------------------------------------ drawing
+    def _end_compile(self, now: float, kind: str) -> None:
+        self._compile_s = now - (self._first_begin or self._t_begin)
+        n = self._traces(kind)
+        self._traced = None if n < 0 else n > self._trace0
+        self._phase = "training" if self._mode == "train" else "running"
+        self._rate_t0 = now
+        self._rate_step0 = self._gstep()
+
+    def _rate(self, now: float):
+        dt = now - self._rate_t0
+        n = self._gstep() - self._rate_step0
+        return n / dt if dt > 0 and n > 0 else None
+
+    def _read(self, logs, now: float) -> None:
+        vals = _scalars(logs)
+        if not vals:
+            return
+        self._vals = vals
+        steps = self._steps()
+        if self._mode != "train" or self.verbose != 1 or not steps or self._done >= steps:
+            return
+        rate = self._rate(now)
+        if rate is None or steps / rate < 2 * self.interval:
+            return  # short epochs: epoch-end points are enough
+        x = self._epoch + self._done / steps
+        for k, v in vals.items():
+            self._step_points.setdefault(k, []).append((x, v))
+        self._plot_dirty = True
+
+    def _draw(self, now: float, logs, force: bool = False, final: bool = False) -> None:
+        try:
+            if logs is not None:
+                self._read(logs, now)
+            self._last_draw = now
+            self._shown = True
+            self.sink.put("bar", {"text/html": self._bar_html(now), "text/plain": self._text(now)})
+            if self._mode == "train" and self.plot and (self._plot_dirty or final or force):
+                self._plot_dirty = False
+                self.sink.put("plot", self._plot_bundle(final))
+        except Exception as e:  # a display problem must never stop training
+            if not getattr(self, "_warned", False):
+                self._warned = True
+                print(f"nbkeras live view disabled: {type(e).__name__}: {e}", file=sys.stderr)
+            self.sink = RecordingSink()
+
+    def _progress(self):
+        steps = self._steps()
+        if self._phase == "done":
+            return 1.0
+        return min(self._done / steps, 1.0) if steps else None
+
+    def _eta(self, now: float):
+        rate = self._rate(now)
+        steps = self._steps()
+        if rate is None or not steps:
+            return None, None
+        epoch_eta = max(steps - self._done, 0) / rate
+        if self._mode != "train":
+            return epoch_eta, epoch_eta
+        remaining = max(self.params.get("epochs", 1) - self._epoch - 1, 0)
+        times = self._epoch_times[1:] or [steps / rate]
+        return epoch_eta, epoch_eta + remaining * (sum(times) / len(times))
+
+    def _header(self) -> str:
+        if self._mode == "train":
+            epochs = self.params.get("epochs", 1)
+            return f"Epoch {min(self._epoch + 1, epochs)}/{epochs}"
+        return "Evaluate" if self._mode == "test" else "Predict"
+
+    def _compile_html(self) -> str:
+        what = {"train": "train step", "test": "eval step", "predict": "predict step"}[self._mode]
+        if self._phase == "compiling":
+            return (
+                f'<span class="nbk-phase" style="color:#b26b00">⏳ compiling the {what} '
+                f"(XLA)…</span>"
+            )
+        if self._compile_s is None:
+            return ""
+        if self._traced is False:
+            text = f"{what} already compiled (first step {self._compile_s:.2f} s)"
+        else:
+            text = f"compiled the {what} in {self._compile_s:.2f} s"
+        if self._eval_note:
+            text += f"; {self._eval_note}"
+        return f'<span class="nbk-compile" style="{MUTED}">{esc(text)}</span>'
+
+    def _bar_html(self, now: float) -> str:
+        p = self._progress()
+        elapsed = now - self._t_begin
+        epoch_eta, total_eta = self._eta(now)
+        rate = self._rate(now)
+        steps = self._steps()
+        pct = "" if p is None else f"{100 * p:.0f}%"
+        fill = "#2e7d32" if self._phase == "done" else "#1e88e5"
+        bar = (
+            f'<div class="nbk-bar" role="progressbar" aria-valuenow="{pct[:-1] or 0}" '
+            f'aria-valuemin="0" aria-valuemax="100" style="display:inline-block;'
+            f"width:{BAR_WIDTH}px;height:12px;background:#e5e5e5;border-radius:3px;"
+            f'vertical-align:middle;overflow:hidden"><div style="width:{100 * (p or 0):.1f}%;'
+            f'height:100%;background:{fill}"></div></div>'
+        )
+        info = []
+        if steps:
+            info.append(f"{self._done if self._phase != 'done' else steps}/{steps} steps")
+        if self._phase == "done":
+            info.append(f"{_clock(elapsed)} total")
+        else:
+            info.append(f"{_clock(elapsed)} elapsed")
+            if epoch_eta is not None:
+                eta = f"ETA {_clock(epoch_eta)}"
+                if self._mode == "train" and self.params.get("epochs", 1) > 1:
+                    eta += f" (epoch), {_clock(total_eta)} (all)"
+                info.append(eta)
+        if rate:
+            info.append(
+                f"{rate * self._batch_size:,.0f} samples/s" if self._batch_size
+                else f"{rate:,.1f} steps/s"
+            )
+        metrics = _fmt_metrics(self._vals)
+        head = f"<b>{esc(self._header())}</b>"
+        if self._phase == "done" and self._mode == "train":
+            head = f"<b>Done</b>: {self._epochs_seen} epoch{'s' * (self._epochs_seen != 1)}"
+        return (
+            f'<div class="nbk-live" data-phase="{self._phase}" data-mode="{self._mode}" '
+            f'data-progress="{p if p is not None else ""}" style="font-family:-apple-system,'
+            f'Segoe UI,Helvetica,Arial,sans-serif;font-size:13px;line-height:1.5;color:#222">'
+            f"<div>{head} &nbsp; {self._compile_html()}</div>"
+            f'<div>{bar} <span class="nbk-pct" style="font-weight:600">{pct}</span> '
+            f'<span class="nbk-info" style="{MUTED}">{esc(" · ".join(info))}</span></div>'
+            f'<div class="nbk-metrics" style="font-variant-numeric:tabular-nums">'
+            f"{esc(metrics)}</div></div>"
+        )
+
+    def _text(self, now: float) -> str:
+        p = self._progress()
+        width = 30
+        filled = int(width * (p or 0))
+        bar = "=" * filled + (">" if filled < width else "") + "." * max(width - filled - 1, 0)
+        pct = "" if p is None else f" {100 * p:3.0f}%"
+        return f"{self._header()} [{bar}]{pct} - {_fmt_metrics(self._vals, ' - ')}"
+
+    def _all_points(self) -> dict:
+        pts = {k: list(v) for k, v in self._points.items()}
+        for k, v in self._step_points.items():
+            pts.setdefault(k, []).extend(v)
+        return pts
+
+    def _plot_bundle(self, final: bool) -> dict:
+        pts = self._all_points()
+        charts = svg.curves_svg(pts) if pts else [svg.line_chart([], title="loss")]
+        bundle = {
+            "image/svg+xml": svg.compose(charts),
+            "text/plain": f"<nbkeras live plot: {', '.join(pts) or 'waiting for data'}>",
+        }
+        if final and self.final_png and pts:
+            from nbkeras.notebook.mpl import curves_png
+
+            bundle["image/png"] = base64.b64encode(curves_png(pts)).decode("ascii")
+        return bundle
+
+
+def make_live_view(verbose) -> LiveView:
+    """The notebook progress display for ``verbose`` (1/"auto": per step, 2: per epoch)."""
+    return LiveView(verbose=1 if verbose in ("auto", True) else int(verbose))
+
+
+__all__ = ["DisplaySink", "LiveView", "RecordingSink", "in_notebook", "make_live_view"]
