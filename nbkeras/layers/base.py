@@ -7,9 +7,6 @@ on the first input, ``add_weight``, ``call(inputs, training=None)``, ``get_confi
 
 from __future__ import annotations
 
-import inspect
-import re
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,57 +16,34 @@ import numpy as np
 from flax import nnx
 
 from nbkeras import variables as _vars
-
-_NAME_COUNTS: dict[str, int] = {}
-_context = threading.local()
-
-
-def to_snake_case(name: str) -> str:
-    """Keras's class-name to layer-name rule: ``Conv2D`` -> ``conv2d``."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub("([a-z])([A-Z])", r"\1_\2", name)
-    return name.lower()
-
-
-def unique_name(prefix: str) -> str:
-    """``dense``, ``dense_1``, ``dense_2``... as Keras names layers."""
-    count = _NAME_COUNTS.get(prefix, 0)
-    _NAME_COUNTS[prefix] = count + 1
-    return prefix if count == 0 else f"{prefix}_{count}"
-
-
-def reset_names() -> None:
-    """Forget generated names (``keras.backend.clear_session``)."""
-    _NAME_COUNTS.clear()
-
-
-def current_training() -> bool | None:
-    """The ``training`` flag of the innermost running ``__call__``, if any."""
-    return getattr(_context, "training", None)
-
-
-class sample_mask_scope:
-    """Within this scope, layers that compute batch statistics see which rows are real.
-
-    The training engine pads the last batch to a fixed size; ``BatchNormalization``
-    reads :func:`current_sample_mask` so padded rows do not change its statistics.
-    """
-
-    def __init__(self, mask):
-        self.mask = mask
-
-    def __enter__(self):
-        self.previous = getattr(_context, "sample_mask", None)
-        _context.sample_mask = self.mask
-
-    def __exit__(self, *exc):
-        _context.sample_mask = self.previous
-
-
-def current_sample_mask():
-    """A ``(batch,)`` float array of 1 for real rows and 0 for padding, or None."""
-    return getattr(_context, "sample_mask", None)
+from nbkeras.layers.context import (  # noqa: F401  (re-exported)
+    _NAME_COUNTS,
+    _context,
+    current_sample_mask,
+    current_training,
+    reset_names,
+    sample_mask_scope,
+    to_snake_case,
+    unique_name,
+)
+from nbkeras.layers.tracking import (  # noqa: F401  (re-exported)
+    _ACCEPTS_CACHE,
+    _BUILD_DEPTH,
+    _PENDING,
+    _accepts,
+    _describe_shapes,
+    _freeze,
+    _holds_module,
+    _items,
+    _modules_in,
+    _pending_weights,
+    _thaw,
+    _variables_in,
+    _weights_of,
+    _with_batch_none,
+    _wrap_build,
+    _wrap_containers,
+)
 
 
 def _is_array(x) -> bool:
@@ -503,139 +477,3 @@ class Layer(nnx.Module):
         from nbkeras.notebook import reprs
 
         return reprs.layer_html(self)
-
-
-# ---------------------------------------------------------------------- helpers
-def _wrap_build(build):
-    """Keras's build wrapper: a direct ``layer.build(shape)`` also marks it built."""
-    import functools
-
-    @functools.wraps(build)
-    def wrapper(self, input_shape=None, *args, **kwargs):
-        depth = _BUILD_DEPTH.get(id(self), 0)
-        _BUILD_DEPTH[id(self)] = depth + 1
-        try:
-            with jax.ensure_compile_time_eval():
-                out = build(self, input_shape, *args, **kwargs)
-        finally:
-            if depth:
-                _BUILD_DEPTH[id(self)] = depth
-            else:
-                _BUILD_DEPTH.pop(id(self), None)
-        if depth == 0:
-            self.built = True
-            if self._build_shapes is None and input_shape is not None:
-                self._build_shapes = _freeze(
-                    list(input_shape) if isinstance(input_shape, list) else input_shape
-                )
-            self._attach_pending()
-        return out
-
-    wrapper._nbk_wrapped = True
-    return wrapper
-
-
-_PENDING: dict[int, list] = {}
-_BUILD_DEPTH: dict[int, int] = {}
-
-
-def _pending_weights(layer, create: bool = True) -> list:
-    if create:
-        return _PENDING.setdefault(id(layer), [])
-    return _PENDING.get(id(layer), [])
-
-
-def _accepts(fn, arg: str) -> bool:
-    cache = _ACCEPTS_CACHE.get(fn)
-    if cache is None:
-        params = inspect.signature(fn).parameters
-        var_kw = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-        cache = _ACCEPTS_CACHE[fn] = (frozenset(params), var_kw)
-    names, var_kw = cache
-    return arg in names
-
-
-_ACCEPTS_CACHE: dict = {}
-
-
-def _holds_module(value) -> bool:
-    return any(True for _ in _modules_in(value))
-
-
-def _wrap_containers(value):
-    """Let Keras users assign plain lists/dicts of layers or weights to attributes.
-
-    Empty lists and dicts are wrapped too, since Keras code often fills them later
-    (``self.blocks = []`` then ``self.blocks.append(Dense(8))``).
-    """
-    if isinstance(value, list) and (
-        not value or any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value)
-    ):
-        return nnx.List(value)
-    if isinstance(value, dict) and not isinstance(value, nnx.Dict):
-        if not value or any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value.values()):
-            return nnx.Dict(value)
-    if isinstance(value, tuple) and any(isinstance(v, (nnx.Module, nnx.Variable)) for v in value):
-        return nnx.List(list(value))
-    return value
-
-
-def _items(value):
-    """Elements of a layer attribute: the value itself, or a container's items."""
-    if isinstance(value, (nnx.List, list, tuple)):
-        return list(value)
-    if isinstance(value, (nnx.Dict, dict)):
-        return list(value.values())
-    return [value]
-
-
-def _variables_in(value):
-    return (v for v in _items(value) if isinstance(v, nnx.Variable))
-
-
-def _modules_in(value):
-    return (v for v in _items(value) if isinstance(v, nnx.Module))
-
-
-def _weights_of(module) -> list[nnx.Variable]:
-    """Keras-ordered weights of a Layer; nnx-ordered Params then stats of a plain module."""
-    if isinstance(module, Layer):
-        return module.weights
-    params, stats = [], []
-    for _, v in nnx.iter_graph(module):
-        if isinstance(v, nnx.Param):
-            params.append(v)
-        elif isinstance(v, nnx.BatchStat):
-            stats.append(v)
-    return params + stats
-
-
-def _freeze(shapes):
-    if isinstance(shapes, list):
-        return ("__list__", *(_freeze(s) for s in shapes))
-    if isinstance(shapes, dict):
-        return ("__dict__", *((k, _freeze(v)) for k, v in shapes.items()))
-    return shapes
-
-
-def _thaw(frozen):
-    if isinstance(frozen, tuple) and frozen and frozen[0] == "__list__":
-        return [_thaw(s) for s in frozen[1:]]
-    if isinstance(frozen, tuple) and frozen and frozen[0] == "__dict__":
-        return {k: _thaw(v) for k, v in frozen[1:]}
-    return frozen
-
-
-def _with_batch_none(shapes):
-    if isinstance(shapes, list):
-        return [_with_batch_none(s) for s in shapes]
-    if isinstance(shapes, dict):
-        return {k: _with_batch_none(v) for k, v in shapes.items()}
-    if isinstance(shapes, tuple) and shapes:
-        return (None, *shapes[1:])
-    return shapes
-
-
-def _describe_shapes(x) -> str:
-    shapes = jax.tree.map(_shape_of, x, is_leaf=lambda a: hasattr(a, "shape"))
-    return str(shapes)
