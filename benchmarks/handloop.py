@@ -67,6 +67,7 @@ class HandLoop:
         x, y = jnp.take(x_all, idx, axis=0), jnp.take(y_all, idx, axis=0)
 
         def loss_fn(p, rest):
+            rest = jax.tree.map(lambda a: a, rest)  # fresh variables at this trace level
             model = nnx.merge(self.graphdef, p, rest)
             logits = model(x)
             loss = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()

@@ -25,7 +25,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _worker import CONTENDERS  # noqa: E402
+from _worker import CONTENDERS, EXTRA_CONTENDERS  # noqa: E402
 from workloads import WORKLOADS  # noqa: E402
 
 # metric: (label, format, better) where better is max or min over rounds
@@ -107,8 +107,13 @@ def table(best: dict, contenders) -> str:
             rows.append([w, label, *cells])
             w = ""
     widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
-    line = lambda r: "  ".join(str(c).rjust(wd) if i > 1 else str(c).ljust(wd)  # noqa: E731
-                               for i, (c, wd) in enumerate(zip(r, widths)))
+
+    def line(cells):
+        return "  ".join(
+            str(c).rjust(wd) if i > 1 else str(c).ljust(wd)
+            for i, (c, wd) in enumerate(zip(cells, widths))
+        )
+
     out = [line(head), line(["-" * wd for wd in widths])] + [line(r) for r in rows]
     out.append(f"(ratios: {lead} relative to each contender, >1 means {lead} is better)")
     return "\n".join(out)
@@ -122,8 +127,10 @@ def goals(best: dict) -> list[tuple[str, float | None, bool | None]]:
             continue
         r = _ratio(best[w][c].get(key), best[w][ref].get(key), higher)
         label = METRICS[key][0]
-        desc = f"{w}: {c} {label} >= {target}x {ref}" if higher else (
-            f"{w}: {c} {label} <= {ref}")
+        if higher:
+            desc = f"{w}: {c} {label} >= {target}x {ref}"
+        else:
+            desc = f"{w}: {c} {label} <= {ref}"
         out.append((desc, r, None if r is None else r >= target))
     return out
 
@@ -133,13 +140,19 @@ def main(argv=None) -> dict:
     p.add_argument("--size", choices=("tiny", "full"), default="full")
     p.add_argument("--workloads", default=",".join(WORKLOADS))
     p.add_argument("--contenders", default=",".join(CONTENDERS))
+    p.add_argument("--base", default=None,
+                   help="another nbkeras checkout to compare against (contender 'base')")
     p.add_argument("--rounds", type=int, default=None, help="default: 2 (full), 1 (tiny)")
     p.add_argument("--json", nargs="?", const="", default=None,
                    help="also write JSON (default path benchmarks/results/<time>.json)")
     args = p.parse_args(argv)
     workloads = [w for w in args.workloads.split(",") if w]
     contenders = [c for c in args.contenders.split(",") if c]
-    for name, valid in (("workload", WORKLOADS), ("contender", CONTENDERS)):
+    if args.base:
+        os.environ["NBKERAS_BASE"] = os.path.abspath(args.base)
+        if "base" not in contenders:
+            contenders.insert(1, "base")
+    for name, valid in (("workload", WORKLOADS), ("contender", CONTENDERS + EXTRA_CONTENDERS)):
         given = workloads if name == "workload" else contenders
         bad = [g for g in given if g not in valid]
         if bad:

@@ -9,9 +9,7 @@ Use it as ``import nbkeras as keras``::
 
 from nbkeras import (
     activations,
-    callbacks,
     constraints,
-    datasets,
     initializers,
     layers,
     losses,
@@ -19,13 +17,40 @@ from nbkeras import (
     models,
     ops,
     optimizers,
-    random,
     regularizers,
-    utils,
 )
 from nbkeras.layers import Input, Layer
 from nbkeras.models import Model, Sequential
 
+# Installed at import, before any functional model can be built.
 ops.set_symbolic_dispatch(layers.symbolic.symbolic_function)
 
 __version__ = "0.1.0"
+
+# Submodules not needed to build and train a model load on first use (PEP 562), so
+# ``import nbkeras`` stays quick; ``nbkeras.datasets`` etc. work as usual.
+_LAZY = ("callbacks", "config", "datasets", "random", "utils")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f"nbkeras.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'nbkeras' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def _enable_cache_from_env() -> None:
+    import os
+
+    if os.environ.get("NBKERAS_COMPILATION_CACHE"):
+        __getattr__("config")._from_env()
+
+
+_enable_cache_from_env()

@@ -57,6 +57,17 @@ class LambdaCallback(Callback):
                 continue
             if not callable(fn):
                 raise TypeError(f"LambdaCallback `{name}` must be callable, received {fn!r}.")
-            setattr(self, name, fn)
+            setattr(self, name, _with_logs(fn, 2 if ("epoch" in name or "batch" in name) else 1))
             if "batch" in name:
                 self.needs_batch_logs = True
+
+
+def _with_logs(fn, n_args: int):
+    """Call ``fn`` with ``logs`` passed positionally, as Keras does (None when absent)."""
+
+    def hook(*args, logs=None):
+        if len(args) < n_args:
+            args = args + (logs,) * (n_args - len(args))
+        return fn(*args)
+
+    return hook

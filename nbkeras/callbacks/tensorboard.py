@@ -41,7 +41,9 @@ class TensorBoard(Callback):
         embeddings_freq: Accepted for compatibility; the projector is not supported.
         embeddings_metadata: Accepted for compatibility.
         hparams: Optional ``{name: value}`` logged for the HParams dashboard (an
-            nbkeras extension; Keras needs ``tensorboard.plugins.hparams.api``).
+            nbkeras extension; Keras needs ``tensorboard.plugins.hparams.api``). Each
+            ``log_dir`` is one session; point ``--logdir`` at its parent to compare runs
+            and see their ``train``/``validation`` metrics in the dashboard.
 
     Example:
         >>> tb = TensorBoard("logs/run1", histogram_freq=1, hparams={"units": 64})

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
+from nbkeras.layers import lowering
 from nbkeras.layers.base import Layer
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
@@ -216,6 +217,16 @@ class _ConvBase(Layer):
         return self.activation(x)
 
     def _convolve(self, inputs, kernel, padding, groups: int = 1, strides=None):
+        conv = {
+            "rank": self.rank,
+            "data_format": self.data_format,
+            "strides": strides or self.strides,
+            "dilation": self.dilation_rate,
+            "groups": groups,
+            "padding": padding,
+        }
+        if not self.transpose and lowering.use_patches(inputs, kernel, **conv):
+            return lowering.conv_patches(inputs, kernel, padding)
         out = jax.lax.conv_general_dilated(
             inputs,
             kernel,

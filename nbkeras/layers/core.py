@@ -300,6 +300,24 @@ class Lambda(Layer):
             "arguments": self.arguments,
         }
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuild the layer; a stored Python lambda needs ``safe_mode=False``."""
+        from nbkeras.saving import lambda_serialization, serialization_lib
+
+        config = dict(config)
+        where = f" of the Lambda layer '{config.get('name', 'lambda')}'"
+        for key in ("function", "output_shape", "mask"):
+            if isinstance(config.get(key), dict):
+                config[key] = lambda_serialization.deserialize_function(
+                    config[key], custom_objects, where=where
+                )
+        if config.get("arguments"):
+            config["arguments"] = serialization_lib.deserialize_keras_object(
+                config["arguments"], custom_objects
+            )
+        return cls(**config)
+
 
 def _fn_params(fn):
     import inspect

@@ -266,6 +266,33 @@ class Model(TrainingMixin, Layer):
 
         return serialization.model_from_config(cls, config, custom_objects)
 
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite: bool = True, zipped=None, **kwargs) -> None:
+        """Save the model to a ``.keras`` file (see :func:`nbkeras.saving.save_model`)."""
+        from nbkeras.saving import saving_lib
+
+        saving_lib.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, max_shard_size=None) -> None:
+        """Save the weights to a Keras 3 ``.weights.h5`` file."""
+        from nbkeras.saving import saving_lib
+
+        saving_lib.save_weights(self, filepath, overwrite=overwrite, max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, **kwargs) -> None:
+        """Load weights from a ``.weights.h5`` or ``.keras`` file (Keras 3 layout)."""
+        from nbkeras.saving import saving_lib
+
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's config as a JSON string (``models.model_from_json`` reads it)."""
+        import json
+
+        from nbkeras.saving import serialization_lib
+
+        return json.dumps(serialization_lib.serialize_keras_object(self), **kwargs)
+
     def __repr__(self) -> str:
         try:
             kind = "Functional" if self._functional else type(self).__name__

@@ -9,6 +9,7 @@ references ``[layer_name, node_index, tensor_index]``).  Subclassed models use t
 
 from __future__ import annotations
 
+import functools
 import re
 
 import jax
@@ -149,8 +150,10 @@ def _functional_config(model) -> dict:
         entries.append(entry)
 
     def io(ids, structure):
-        leaves = [history[t] for t in ids]
-        return _to_lists(jax.tree.unflatten(structure, leaves))
+        tree = jax.tree.unflatten(structure, [history[t] for t in ids])
+        if isinstance(tree, dict) and set(tree) == set(model._output_names):
+            tree = {k: tree[k] for k in model._output_names}  # the user's key order
+        return _to_lists(tree)
 
     if model._input_keys is not None:
         inputs = {k: history[t] for k, t in zip(model._input_keys, model._in_ids)}
@@ -210,6 +213,9 @@ def _camel(name: str) -> str:
 
 def _op_config(layer, model) -> dict:
     fn = layer.fn
+    extra = {}
+    if isinstance(fn, functools.partial) and not fn.args:
+        fn, extra = fn.func, dict(fn.keywords)
     module = getattr(fn, "__module__", "") or ""
     if module.startswith("nbkeras.ops"):
         sub = module.rsplit(".", 1)[-1]
@@ -217,7 +223,7 @@ def _op_config(layer, model) -> dict:
         return {
             "module": f"keras.src.ops.{sub}",
             "class_name": name,
-            "config": {"name": layer.name},
+            "config": {"name": layer.name, **extra},
             "registered_name": name,
         }
     if _getitem_key(layer) is not None:
@@ -237,7 +243,8 @@ def _op_config(layer, model) -> dict:
 def _getitem_key(layer):
     fn = getattr(layer, "fn", None)
     code = getattr(fn, "__code__", None)
-    if code is None or "index" not in code.co_freevars or not layer.name.startswith("getitem"):
+    named = layer.name.startswith("getitem") or getattr(layer, "_nbk_getitem", False)
+    if code is None or "index" not in code.co_freevars or not named:
         return None
     return fn.__closure__[code.co_freevars.index("index")].cell_contents
 
@@ -289,7 +296,9 @@ def _make_op_layer(entry: dict):
     name = entry.get("config", {}).get("name") or entry.get("name")
     class_name = entry["class_name"]
     if class_name == "GetItem":
-        return OpLayer(_getitem, name=name)
+        layer = OpLayer(_getitem_fn(None), name=name if name.startswith("getitem") else None)
+        layer._nbk_getitem = True
+        return layer
     fn_name = to_snake_case(class_name)
     aliases = {"true_divide": "divide", "absolute": "abs", "mat_mul": "matmul"}
     fn = getattr(ops, aliases.get(fn_name, fn_name), None)
@@ -298,13 +307,21 @@ def _make_op_layer(entry: dict):
             f"The config uses the operation {class_name!r} ({entry.get('module')}), which "
             "nbkeras.ops does not provide."
         )
-    return OpLayer(getattr(fn, "__wrapped__", fn), name=name)
+    fn = getattr(fn, "__wrapped__", fn)
+    extra = {k: v for k, v in entry.get("config", {}).items() if k not in ("name", "trainable")}
+    if extra:
+        fn = functools.partial(fn, **extra)
+    return OpLayer(fn, name=name)
 
 
-def _getitem(x, key):
-    if isinstance(key, list):
-        key = tuple(key)
-    return x[key]
+def _getitem_fn(index):
+    if isinstance(index, list):
+        index = tuple(index)
+
+    def getitem(x):
+        return x[index]
+
+    return getitem
 
 
 def _functional_from_config(cls, config, custom_objects):
@@ -356,6 +373,9 @@ def _functional_from_config(cls, config, custom_objects):
                     break
                 if kwargs.get("mask", 0) is None:
                     kwargs.pop("mask")
+                if getattr(layer, "_nbk_getitem", False) and len(args) == 2:
+                    layer.fn = _getitem_fn(args[1])
+                    args = args[:1]
                 out = layer(*args, **kwargs)
                 index = done[name] + (1 if _is_functional_model(layer) else 0)
                 for k, t in enumerate(jax.tree.leaves(out, is_leaf=is_symbolic)):

@@ -62,7 +62,9 @@ class TrainingMixin:
             metrics: Metrics (names, objects or functions); per output as a list of
                 lists or a dict.
             weighted_metrics: Metrics that also use ``sample_weight``/``class_weight``.
-            steps_per_execution: Steps fused in one compiled call (``lax.scan``).
+            steps_per_execution: Steps fused in one compiled call (``lax.scan``), or
+                ``"auto"``: measured during the first epoch, fusing only when it is
+                faster (tiny models on CPU); see :mod:`nbkeras.train.execution`.
             jit_compile: Accepted for compatibility; steps are always jitted.
 
         Example:
@@ -98,7 +100,7 @@ class TrainingMixin:
             "steps_per_execution": steps_per_execution,
             "jit_compile": jit_compile,
         }
-        self._steps_per_execution = 1 if steps_per_execution == "auto" else steps_per_execution
+        self._steps_per_execution = steps_per_execution
 
     def _compiled_output_names(self) -> list[str]:
         if getattr(self, "_functional", False):

@@ -154,9 +154,18 @@ def layout(
         depth = max((by_key[k].depth for k in level), default=0.0)
         for k in level:
             by_key[k].level = y + depth / 2
+            if by_key[k].dummy:  # route straight through the band: never across a box
+                by_key[k].depth = depth
         y += depth + rank_gap
     out = Layout({k: b for k, b in by_key.items() if not b.dummy}, span=span,
                  depth=max(y - rank_gap, 0.0))
     for a, b, chain in chains:
-        out.routes.append((a, b, [(by_key[k].pos, by_key[k].level) for k in chain]))
+        pts = []
+        for k in chain:
+            d = by_key[k]
+            if d.dummy:
+                pts += [(d.pos, d.level - d.depth / 2), (d.pos, d.level + d.depth / 2)]
+            else:
+                pts.append((d.pos, d.level))
+        out.routes.append((a, b, pts))
     return out

@@ -174,6 +174,14 @@ def _best(key: str, values: list) -> tuple[float, int]:
     return (min if lower else max)(finite)
 
 
+def _isnumber(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 def _isfinite(v) -> bool:
     try:
         return math.isfinite(float(v))
@@ -182,13 +190,13 @@ def _isfinite(v) -> bool:
 
 
 def _ordered(keys) -> list[str]:
-    from nbkeras.notebook.live import ordered_keys
+    from nbkeras.notebook.panel import ordered_keys
 
     return ordered_keys(keys)
 
 
 def _history_html(history) -> str:
-    hist = {k: list(v) for k, v in history.history.items() if all(_isfinite(x) for x in v[:1])}
+    hist = {k: list(v) for k, v in history.history.items() if v and all(map(_isnumber, v))}
     n = len(history.epoch)
     head = f'<div style="font-weight:600">History: {n} epoch{"s" if n != 1 else ""}</div>'
     if not hist:

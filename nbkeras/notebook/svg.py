@@ -86,6 +86,122 @@ def _finite(v) -> bool:
         return False
 
 
+def chart_primitives(
+    series: Sequence[Series],
+    width: int = 340,
+    height: int = 210,
+    title: str = "",
+    xlabel: str = "epoch",
+    max_points: int = 240,
+) -> list[tuple]:
+    """The drawing of a line chart as primitives, for the SVG and the PNG writers.
+
+    Each primitive is one of ``("rect", x, y, w, h, fill, stroke)``,
+    ``("line", x1, y1, x2, y2, color, width, dashed)``,
+    ``("poly", points, color, width, dashed, label)``, ``("circle", cx, cy, r, color)``,
+    ``("text", x, y, text, anchor, color, bold)`` (``anchor``: start, middle or end).
+    """
+    left, right, top, bottom = 46, 10, 24, 34
+    pw, ph = width - left - right, height - top - bottom
+    pts = []
+    for s in series:
+        xs, ys = downsample(list(s.xs), list(s.ys), max_points)
+        pts.append([(float(x), float(y)) for x, y in zip(xs, ys) if _finite(x) and _finite(y)])
+    allx = [p[0] for ps in pts for p in ps]
+    ally = [p[1] for ps in pts for p in ps]
+    out: list[tuple] = [("rect", 0, 0, width, height, "#ffffff", None)]
+    if title:
+        out.append(("text", left, 14, title, "start", "#333", True))
+    if not allx:
+        out.append(("text", left + pw / 2, top + ph / 2, "waiting for data…", "middle", "#888",
+                    False))
+        return out
+    x0, x1 = min(allx), max(allx)
+    y0, y1 = min(ally), max(ally)
+    if x1 <= x0:
+        x0, x1 = x0 - 0.5, x0 + 0.5
+    pad = (y1 - y0) * 0.06 or (abs(y0) * 0.1 or 0.5)
+    y0, y1 = y0 - pad, y1 + pad
+
+    def sx(x):
+        return left + (x - x0) / (x1 - x0) * pw
+
+    def sy(y):
+        return top + ph - (y - y0) / (y1 - y0) * ph
+
+    for t in nice_ticks(y0, y1, 5):
+        if y0 <= t <= y1:
+            y = sy(t)
+            out.append(("line", left, y, left + pw, y, "#e6e6e6", 1, False))
+            out.append(("text", left - 4, y + 3.5, fmt_num(t), "end", "#555", False))
+    for t in nice_ticks(x0, x1, 6):
+        if x0 <= t <= x1:
+            x = sx(t)
+            out.append(("line", x, top + ph, x, top + ph + 4, "#888", 1, False))
+            out.append(("text", x, top + ph + 15, fmt_num(t), "middle", "#555", False))
+    out.append(("rect", left, top, pw, ph, None, "#999"))
+    out.append(("text", left + pw / 2, height - 4, xlabel, "middle", "#555", False))
+    for s, ps in zip(series, pts):
+        xy = [(sx(x), sy(y)) for x, y in ps]
+        if len(xy) == 1:
+            out.append(("circle", xy[0][0], xy[0][1], 2.5, s.color))
+        elif xy:
+            out.append(("poly", xy, s.color, s.width, s.dashed, s.label))
+        if s.markers and len(xy) <= 60:
+            out.extend(("circle", x, y, 2, s.color) for x, y in xy)
+    lx = left + pw  # legend, right-aligned in the top margin
+    for s in reversed(series):
+        label = s.label[:18]
+        lx -= 26 + 6.2 * len(label)
+        out.append(("line", lx, top - 9, lx + 18, top - 9, s.color, 2, s.dashed))
+        out.append(("text", lx + 21, top - 5, label, "start", "#333", False))
+    return out
+
+
+def primitives_svg(prims: Sequence[tuple], width: int, height: int,
+                   css_class: str = "nbk-chart") -> str:
+    """Write primitives (see :func:`chart_primitives`) as a standalone ``<svg>``."""
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" {FONT} font-size="11">'
+    ]
+    dash = ' stroke-dasharray="5,3"'
+    for p in prims:
+        kind = p[0]
+        if kind == "rect":
+            _, x, y, w, h, fill, stroke = p
+            out.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+                f'fill="{fill or "none"}"' + (f' stroke="{stroke}"' if stroke else "") + "/>"
+            )
+        elif kind == "line":
+            _, x1, y1, x2, y2, color, w, dashed = p
+            out.append(
+                f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                f'stroke="{color}" stroke-width="{w}"{dash if dashed else ""}/>'
+            )
+        elif kind == "poly":
+            _, xy, color, w, dashed, label = p
+            coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
+            out.append(
+                f'<polyline class="nbk-series" data-label="{escape(label)}" fill="none" '
+                f'stroke="{color}" stroke-width="{w}"{dash if dashed else ""} '
+                f'stroke-linejoin="round" points="{coords}"/>'
+            )
+        elif kind == "circle":
+            _, cx, cy, r, color = p
+            out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{r}" fill="{color}"/>')
+        elif kind == "text":
+            _, x, y, text, anchor, color, bold = p
+            weight = ' font-weight="600"' if bold else ""
+            out.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" fill="{color}"'
+                f"{weight}>{escape(text)}</text>"
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
 def line_chart(
     series: Sequence[Series],
     *,
@@ -110,93 +226,8 @@ def line_chart(
     Returns:
         The ``<svg>`` element as a string.
     """
-    left, right, top, bottom = 46, 10, 24, 34
-    pw, ph = width - left - right, height - top - bottom
-    pts = []
-    for s in series:
-        xs, ys = downsample(list(s.xs), list(s.ys), max_points)
-        pts.append([(float(x), float(y)) for x, y in zip(xs, ys) if _finite(x) and _finite(y)])
-    allx = [p[0] for ps in pts for p in ps]
-    ally = [p[1] for ps in pts for p in ps]
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" {FONT} font-size="11">',
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-    ]
-    if title:
-        out.append(
-            f'<text x="{left}" y="14" font-weight="600" fill="#333">{escape(title)}</text>'
-        )
-    if not allx:
-        out.append(
-            f'<text x="{left + pw / 2:.1f}" y="{top + ph / 2:.1f}" text-anchor="middle" '
-            f'fill="#888">waiting for data…</text></svg>'
-        )
-        return "".join(out)
-    x0, x1 = min(allx), max(allx)
-    y0, y1 = min(ally), max(ally)
-    if x1 <= x0:
-        x0, x1 = x0 - 0.5, x0 + 0.5
-    pad = (y1 - y0) * 0.06 or (abs(y0) * 0.1 or 0.5)
-    y0, y1 = y0 - pad, y1 + pad
-
-    def sx(x):
-        return left + (x - x0) / (x1 - x0) * pw
-
-    def sy(y):
-        return top + ph - (y - y0) / (y1 - y0) * ph
-
-    for t in nice_ticks(y0, y1, 5):
-        if y0 <= t <= y1:
-            y = sy(t)
-            out.append(
-                f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e6e6e6"/>'
-                f'<text x="{left - 4}" y="{y + 3.5:.1f}" text-anchor="end" fill="#555">'
-                f"{fmt_num(t)}</text>"
-            )
-    for t in nice_ticks(x0, x1, 6):
-        if x0 <= t <= x1:
-            x = sx(t)
-            out.append(
-                f'<line x1="{x:.1f}" y1="{top + ph}" x2="{x:.1f}" y2="{top + ph + 4}" '
-                f'stroke="#888"/><text x="{x:.1f}" y="{top + ph + 15}" text-anchor="middle" '
-                f'fill="#555">{fmt_num(t)}</text>'
-            )
-    out.append(
-        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>'
-        f'<text x="{left + pw / 2:.1f}" y="{height - 4}" text-anchor="middle" fill="#555">'
-        f"{escape(xlabel)}</text>"
-    )
-    for s, ps in zip(series, pts):
-        dash = ' stroke-dasharray="5,3"' if s.dashed else ""
-        coords = [f"{sx(x):.1f},{sy(y):.1f}" for x, y in ps]
-        if len(coords) == 1:
-            cx, cy = coords[0].split(",")
-            out.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{s.color}"/>')
-        elif coords:
-            out.append(
-                f'<polyline class="nbk-series" data-label="{escape(s.label)}" '
-                f'fill="none" stroke="{s.color}" stroke-width="{s.width}"{dash} '
-                f'stroke-linejoin="round" points="{" ".join(coords)}"/>'
-            )
-        if s.markers and len(ps) <= 60:
-            out.extend(
-                f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2" fill="{s.color}"/>'
-                for x, y in ps
-            )
-    # legend, right-aligned in the top margin
-    lx = left + pw
-    for s in reversed(series):
-        label = s.label[:18]
-        lx -= 26 + 6.2 * len(label)
-        dash = ' stroke-dasharray="5,3"' if s.dashed else ""
-        out.append(
-            f'<line x1="{lx:.1f}" y1="{top - 9}" x2="{lx + 18:.1f}" y2="{top - 9}" '
-            f'stroke="{s.color}" stroke-width="2"{dash}/><text x="{lx + 21:.1f}" y="{top - 5}" '
-            f'fill="#333">{escape(label)}</text>'
-        )
-    out.append("</svg>")
-    return "".join(out)
+    prims = chart_primitives(series, width, height, title, xlabel, max_points)
+    return primitives_svg(prims, width, height, css_class)
 
 
 def metric_groups(keys: Sequence[str]) -> list[tuple[str, str, str | None]]:
@@ -222,12 +253,23 @@ def history_points(history: dict, epochs: Sequence[int] | None = None) -> dict:
     return {k: list(zip(xs[len(xs) - len(v):], v)) for k, v in history.items()}
 
 
-def curves_svg(
-    points: dict,
-    max_charts: int = 4,
-    width: int = 340,
-    height: int = 210,
-) -> list[str]:
+def curve_series(points: dict, max_charts: int = 4) -> list[tuple[str, list[Series]]]:
+    """``[(title, [train Series, validation Series]), ...]``, one entry per metric."""
+    out = []
+    for title, tk, vk in metric_groups(list(points))[:max_charts]:
+        tp = sorted(points[tk])
+        series = [Series("train" if vk else tk, [p[0] for p in tp], [p[1] for p in tp],
+                         PALETTE[0], markers=len(tp) <= 30)]
+        if vk:
+            vp = sorted(points[vk])
+            series.append(Series("validation", [p[0] for p in vp], [p[1] for p in vp],
+                                 PALETTE[1], dashed=True, markers=len(vp) <= 30))
+        out.append((title, series))
+    return out
+
+
+def curves_svg(points: dict, max_charts: int = 4, width: int = 340,
+               height: int = 210) -> list[str]:
     """One SVG chart per metric: train solid, validation dashed.
 
     Args:
@@ -239,21 +281,8 @@ def curves_svg(
     Returns:
         A list of ``<svg>`` strings.
     """
-    charts = []
-    for title, tk, vk in metric_groups(list(points))[:max_charts]:
-        tp = sorted(points[tk])
-        series = [
-            Series("train" if vk else tk, [p[0] for p in tp], [p[1] for p in tp], PALETTE[0],
-                   markers=len(tp) <= 30)
-        ]
-        if vk:
-            vp = sorted(points[vk])
-            series.append(
-                Series("validation", [p[0] for p in vp], [p[1] for p in vp], PALETTE[1],
-                       dashed=True, markers=len(vp) <= 30)
-            )
-        charts.append(line_chart(series, title=title, width=width, height=height))
-    return charts
+    return [line_chart(series, title=title, width=width, height=height)
+            for title, series in curve_series(points, max_charts)]
 
 
 def compose(charts: Sequence[str], per_row: int = 2, width: int = 340, height: int = 210,

@@ -103,6 +103,13 @@ def restore_optimizer_variables(model, values: list, filepath: str) -> bool:
     flat, treedef = jax.tree.flatten(template)
     positions = jax.tree.unflatten(treedef, list(range(len(flat))))
     keras_positions = _keras_leaves(positions, optimizer, order)
+    head = 1 + (not callable(getattr(optimizer, "_learning_rate", None)))
+    from nbkeras.optimizers import OptimizerState
+
+    if isinstance(template, OptimizerState) and len(values) == head < len(keras_positions):
+        # An optimizer that never stepped (Keras builds its slots lazily): only the step
+        # counter and the learning rate were saved; the slots start at their initial values.
+        keras_positions = keras_positions[:head]
     problem = None
     if len(keras_positions) != len(values):
         problem = (

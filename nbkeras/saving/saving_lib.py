@@ -395,7 +395,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         try:
             config = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(f"'{filepath}' is corrupt: its config.json is not valid JSON ({e}).")
+            raise ValueError(
+                f"'{filepath}' is corrupt: its config.json is not valid JSON ({e})."
+            ) from None
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(
                 f"'{filepath}' has a config.json that does not describe a Keras model "

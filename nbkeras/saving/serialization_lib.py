@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from flax import nnx
 
 from nbkeras.saving import object_registration as _reg
 
@@ -80,8 +81,10 @@ def serialize_keras_object(obj) -> Any:
             "class_name": "__numpy__",
             "config": {"value": arr.tolist(), "dtype": str(arr.dtype)},
         }
-    if isinstance(obj, list | tuple):
+    if isinstance(obj, list | tuple | nnx.List):
         return [serialize_keras_object(v) for v in obj]
+    if isinstance(obj, nnx.Dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, slice):
         return {
             "class_name": "__slice__",
@@ -115,10 +118,7 @@ def _serialize_with_config(obj) -> dict:
         class_name, module, registered = "Functional", "keras.src.models.functional", "Functional"
     elif class_name == "Sequential" and module.startswith("nbkeras.models"):
         module = "keras"
-    try:
-        config = obj.get_config()
-    except NotImplementedError:
-        raise
+    config = serialize_keras_object(obj.get_config())
     out = {
         "module": module,
         "class_name": class_name,
@@ -284,11 +284,15 @@ def _instantiate(cls, inner, custom_objects):
             return cls.from_config(inner, custom_objects=custom_objects)
         return cls.from_config(inner)
     except TypeError as e:
-        raise TypeError(
+        if getattr(e, "_nbk_wrapped", False):
+            raise
+        err = TypeError(
             f"Could not create {cls.__name__} from its config: {e}. If it is a custom class, "
             "make sure get_config() returns all constructor arguments and that from_config() "
             "accepts them."
-        ) from e
+        )
+        err._nbk_wrapped = True
+        raise err from e
 
 
 # Keys Keras 3 writes that nbkeras layers take no argument for, with their no-op values.

@@ -69,17 +69,17 @@ def walk(model):
         yield path, obj, _own_weights(obj)
         for attr, child in _children(obj):
             child_path = f"{path}/{attr}" if path else attr
-            if isinstance(child, nnx.Module):
-                yield from visit(child, child_path)
-            elif isinstance(child, list | tuple | dict | nnx.List | nnx.Dict):
+            if isinstance(child, list | tuple | dict | nnx.List | nnx.Dict):
                 yield from visit_container(child, child_path)
+            elif isinstance(child, nnx.Module):
+                yield from visit(child, child_path)
 
     def visit_container(container, path):
         used: dict[str, int] = {}
         values = container.values() if isinstance(container, dict | nnx.Dict) else container
         for item in values:
             if isinstance(item, nnx.Module):
-                base = to_snake_case(type(item).__name__)
+                base = _keras_class_key(item)
                 if base in used:
                     used[base] += 1
                     name = f"{base}_{used[base]}"
@@ -91,13 +91,39 @@ def walk(model):
     yield from visit(model, "")
 
 
+def _keras_class_key(obj) -> str:
+    if type(obj).__name__ == "Model" and getattr(obj, "_functional", False):
+        return "functional"  # Keras's class of Model(inputs, outputs)
+    return to_snake_case(type(obj).__name__)
+
+
 def _vars_path(path: str) -> str:
     return f"{path}/vars" if path else "vars"
+
+
+#: Variables that are not Keras weights (e.g. Dropout's RNG state), stored so that a
+#: resumed run draws the same random numbers. Keras ignores this group.
+EXTRA_GROUP = "nbkeras_state"
+
+
+def _extra_state(model) -> dict:
+    """Non-weight nnx variables of ``model`` keyed by their nnx path ("_stack.2.seed_state")."""
+    weights = {id(w) for _, _, ws in walk(model) for w in ws}
+    out = {}
+    for path, node in nnx.iter_graph(model):
+        if isinstance(node, nnx.Variable) and id(node) not in weights:
+            value = node.get_value()
+            if hasattr(value, "shape") and hasattr(value, "dtype"):
+                out[".".join(str(p) for p in path)] = node
+    return out
 
 
 # ---------------------------------------------------------------------- write
 def write_model_weights(model, h5: h5py.File, include_optimizer: bool = True) -> None:
     """Write every layer's weights (and the optimizer state) into an open HDF5 file."""
+    trainer = getattr(model, "_trainer", None)
+    if trainer is not None and trainer._live:
+        trainer.sync()  # saving from a callback while fit runs: take the latest values
     for path, layer, weights in walk(model):
         name = getattr(layer, "name", None)
         if not isinstance(name, str) and not weights:
@@ -107,6 +133,11 @@ def write_model_weights(model, h5: h5py.File, include_optimizer: bool = True) ->
             group.attrs["name"] = name
         for i, w in enumerate(weights):
             _write_array(group, str(i), np.asarray(w.get_value()))
+    extra = _extra_state(model)
+    if extra:
+        group = h5.create_group(EXTRA_GROUP)
+        for key, var in extra.items():
+            _write_array(group, key, np.asarray(var.get_value()))
     if include_optimizer:
         from nbkeras.saving import optimizer_state
 
@@ -195,6 +226,11 @@ def read_model_weights(model, h5: h5py.File, filepath: str, skip_mismatch: bool 
 
     for w, value in assignments:
         w.set_value(jnp.asarray(value, dtype=w.get_value().dtype))
+    group = _get_group(h5, EXTRA_GROUP)
+    if group is not None:
+        for key, var in _extra_state(model).items():
+            if key in group and tuple(group[key].shape) == tuple(np.shape(var.get_value())):
+                var.set_value(jnp.asarray(_read_array(group[key]), dtype=var.get_value().dtype))
     if load_optimizer:
         group = _get_group(h5, "optimizer/vars")
         if group is not None:

@@ -72,7 +72,8 @@ def _resolve_verbose(verbose) -> int:
 
 
 def _device_tree(tree):
-    return None if tree is None else jax.tree.map(jax.numpy.asarray, tree)
+    # device_put, not jnp.asarray: a transfer, with no per-shape compile.
+    return None if tree is None else jax.device_put(tree)
 
 
 def fit(
@@ -138,22 +139,28 @@ def fit(
         epochs=epochs,
         steps=getattr(train_data, "steps", None),
         verbose=verbose,
+        batch_size=getattr(train_data, "batch_size", None),
     )
     model.stop_training = False
-    rng = np.random.default_rng(_shuffle_seed())
+    # Shuffles are seeded per epoch from one fit seed, so a resumed run (BackupAndRestore
+    # may replace both values in on_train_begin) shuffles epoch e as the original did.
+    trainer.shuffle_seed = _shuffle_seed()
+    trainer.initial_epoch = initial_epoch
     resident = None
     if isinstance(train_data, _data.ArrayData):
         resident = _device_tree(train_data.arrays)
-    k = max(1, int(steps_per_execution or 1))
-    trainer.start()
+    plan = trainer.execution_plan(steps_per_execution)
     logs = {}
-    cbs.on_train_begin()
+    cbs.on_train_begin()  # before start(): callbacks may load weights/optimizer state
+    initial_epoch = trainer.initial_epoch
+    trainer.start()
     try:
         for epoch in range(initial_epoch, epochs):
+            rng = np.random.default_rng((trainer.shuffle_seed, epoch))
             trainer.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for _step, _n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, k, cbs):
-                if model.stop_training and cbs.needs_batch_logs:
+            for _step, _n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, plan, cbs):
+                if model.stop_training:
                     break
             epoch_logs = to_python_logs(trainer.train_logs())
             if val_data is not None and _should_validate(epoch, validation_freq):
@@ -171,9 +178,9 @@ def fit(
 
 
 def _shuffle_seed() -> int:
-    from nbkeras import _rng
-
-    return _rng.next_seed()
+    # NumPy's global generator is seeded by ``keras.utils.set_random_seed`` too; drawing
+    # from it avoids compiling an eager jax.random program in the first fit (~0.2 s).
+    return int(np.random.randint(0, 2**31 - 1))
 
 
 def _should_validate(epoch: int, freq) -> bool:
@@ -204,6 +211,27 @@ def _host_batches(adapter):
     yield from adapter.host_batches()
 
 
+def _prefetch(batches):
+    """Start copying batch ``i + 1`` to the device before step ``i`` is dispatched.
+
+    Only on accelerators: on CPU the "device" is host memory, so the copy would be the
+    same work done earlier; batches pass through unchanged.  (Either way the step is
+    dispatched asynchronously, so the generator makes batch ``i + 1`` while step ``i``
+    runs.)
+    """
+    if jax.default_backend() == "cpu":
+        yield from batches
+        return
+    pending = None
+    for batch in batches:
+        batch = _data.Batch(jax.device_put(batch.data), jax.device_put(batch.mask), batch.size)
+        if pending is not None:
+            yield pending
+        pending = batch
+    if pending is not None:
+        yield pending
+
+
 def _batch_logs(trainer, cbs):
     if cbs.needs_batch_logs:
         trainer.sync()
@@ -211,33 +239,41 @@ def _batch_logs(trainer, cbs):
     return LazyLogs(lambda: to_python_logs(trainer.train_logs()))
 
 
-def _run_epoch(trainer, adapter, resident, shuffle, rng, k, cbs):
+def _run_epoch(trainer, adapter, resident, shuffle, rng, plan, cbs):
     """Yield after each dispatched execution (``k`` steps) with batch callbacks run."""
     steps = trainer.steps
     if resident is not None:
         idx, mask = adapter.epoch_indices(shuffle is True or shuffle == "batch", rng)
         n = len(idx)
-        for start in range(0, n, k):
+        plan.epoch_begin(n)
+        # Room for no-op (all-padding) steps so a k-step slice never runs off the end.
+        pad = plan.max_k - 1
+        if pad:
+            idx = np.concatenate([idx, np.zeros((pad, idx.shape[1]), idx.dtype)])
+            mask = np.concatenate([mask, np.zeros((pad, mask.shape[1]), mask.dtype)])
+        idx, mask = jax.device_put(idx), jax.device_put(mask)
+        counter = jax.device_put(np.zeros((), np.int32))
+        start = 0
+        while start < n:
+            k = plan.next_k(n - start)
             stop = min(start + k, n)
             cbs.on_train_batch_begin(start)
             trainer.apply_pending()
-            if k == 1:
-                trainer.state = steps.train_indexed(
-                    trainer.state, resident, idx[start], mask[start]
-                )
-            else:
-                bi, bm = idx[start:stop], mask[start:stop]
-                if stop - start < k:  # pad with all-padding (no-op) steps
-                    pad = k - (stop - start)
-                    bi = np.concatenate([bi, np.zeros((pad, bi.shape[1]), bi.dtype)])
-                    bm = np.concatenate([bm, np.zeros((pad, bm.shape[1]), bm.dtype)])
-                trainer.state = steps.train_multi(trainer.state, resident, bi, bm)
+            leaves, treedef = trainer.flat()
+            if plan.wants_compile:
+                fused = steps.epoch_fn(treedef, plan.wants_compile)
+                plan.compile_in_background(fused, (leaves, counter, resident, idx, mask))
+            fn = steps.epoch_fn(treedef, k)
+            leaves, counter = fn(leaves, counter, resident, idx, mask)
+            trainer.set_leaves(leaves)
+            plan.after_dispatch(leaves, stop - start)
             cbs.on_train_batch_end(stop - 1, _batch_logs(trainer, cbs))
             yield stop - 1, n
-            if trainer.model.stop_training and cbs.needs_batch_logs:
+            start = stop
+            if trainer.model.stop_training:
                 return
         return
-    for i, batch in enumerate(_host_batches(adapter)):
+    for i, batch in enumerate(_prefetch(_host_batches(adapter))):
         cbs.on_train_batch_begin(i)
         trainer.apply_pending()
         trainer.state = steps.train_batch(trainer.state, batch.data, batch.mask)
@@ -250,7 +286,7 @@ def _run_epoch(trainer, adapter, resident, shuffle, rng, k, cbs):
 def _evaluate_loop(trainer, adapter, cbs):
     steps = trainer.steps
     params, rest = trainer.params_and_rest()
-    metrics = trainer.obj.init_state()
+    metrics = trainer._fresh_metrics()
     for i, batch in enumerate(_host_batches(adapter)):
         if cbs is not None:
             cbs.on_test_batch_begin(i)
@@ -287,6 +323,7 @@ def evaluate(
         steps=getattr(adapter, "steps", None),
         epochs=1,
         mode="test",
+        batch_size=getattr(adapter, "batch_size", None),
     )
     cbs.on_test_begin()
     logs = _evaluate_loop(trainer, adapter, cbs)
@@ -312,6 +349,7 @@ def predict(
         steps=getattr(adapter, "steps", None),
         epochs=1,
         mode="predict",
+        batch_size=getattr(adapter, "batch_size", None),
     )
     cbs.on_predict_begin()
     outs, sizes = [], []

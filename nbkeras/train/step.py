@@ -8,6 +8,7 @@ the live ``Model`` object is never touched by compiled code.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import jax
@@ -78,6 +79,30 @@ class Steps:
         self.eval_batch = jax.jit(self._eval_batch, donate_argnums=0)
         self.predict_batch = jax.jit(self._predict_batch)
         self.results = jax.jit(self.obj.results)
+        self._epoch_fns: dict = {}
+
+    def epoch_fn(self, treedef, k: int):
+        """Jitted ``(leaves, i, data, idx, mask) -> (leaves, i + k)``: ``k`` fused steps.
+
+        The state travels as a flat list of arrays and the epoch's index/mask arrays and
+        the step counter ``i`` stay on the device, so a dispatch copies nothing from the
+        host and takes jit's C++ fast path (no Python pytree flattening).  ``idx`` and
+        ``mask`` need ``k - 1`` all-padding rows at the end (no-op steps).
+        """
+        fn = self._epoch_fns.get((treedef, k))
+        if fn is None:
+            fn = jax.jit(functools.partial(self._flat_steps, treedef, k), donate_argnums=(0, 1))
+            self._epoch_fns[(treedef, k)] = fn
+        return fn
+
+    def _flat_steps(self, treedef, k, leaves, i, data, idx, mask):
+        state = jax.tree.unflatten(treedef, leaves)
+        if k == 1:
+            state = self._train_step(state, _gather(data, idx[i]), mask[i])
+        else:
+            rows = jax.lax.dynamic_slice_in_dim(idx, i, k)
+            state = self._train_multi(state, data, rows, jax.lax.dynamic_slice_in_dim(mask, i, k))
+        return jax.tree.leaves(state), i + k
 
     # ---------------------------------------------------------------- forward + loss
     def _forward(self, params, rest, x, mask, training):

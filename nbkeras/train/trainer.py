@@ -14,6 +14,7 @@ import numpy as np
 from flax import nnx
 
 from nbkeras import variables as _vars
+from nbkeras.train.execution import ExecutionPlan
 from nbkeras.train.objectives import Objectives, flatten_outputs
 from nbkeras.train.step import Steps
 
@@ -26,9 +27,42 @@ class Trainer:
         self.optimizer = optimizer
         self.obj = objectives
         self.steps: Steps | None = None
-        self.state = None
+        self._state = None
+        self._flat = None  # (leaves, treedef) while an epoch runs on flat leaves
+        self._plan = None
         self._live = False  # True while self.state is newer than the model's variables
         self.eval_metrics = None
+
+    # ---------------------------------------------------------------- state
+    @property
+    def state(self):
+        """The ``{"params", "rest", "opt", "metrics"}`` dict (rebuilt from flat leaves)."""
+        if self._flat is not None:
+            leaves, treedef = self._flat
+            self._state = jax.tree.unflatten(treedef, leaves)
+            self._flat = None
+        return self._state
+
+    @state.setter
+    def state(self, value) -> None:
+        self._state = value
+        self._flat = None
+
+    def flat(self):
+        """``(leaves, treedef)`` of the state: the cheap form to pass to a jitted step.
+
+        ``nnx.State`` and ``nnx.Variable`` flatten in Python; a list of arrays takes
+        jit's C++ dispatch path, which matters when a step takes ~100 us.
+        """
+        if self._flat is None:
+            self._flat = jax.tree.flatten(self._state)
+            self._state = None
+        return self._flat
+
+    def set_leaves(self, leaves) -> None:
+        """Store the leaves a flat step returned (same treedef)."""
+        self._flat = (leaves, self._flat[1])
+        self._state = None
 
     # ---------------------------------------------------------------- setup
     def ensure_built(self, x_example, y_example) -> None:
@@ -48,26 +82,41 @@ class Trainer:
             graphdef, _, _ = nnx.split(model, _vars.is_trainable, ...)
             self.steps = Steps(graphdef, self.obj, self.optimizer.transform(), _vars.is_trainable)
 
+    def execution_plan(self, requested) -> ExecutionPlan:
+        """The steps-per-execution plan; an ``"auto"`` decision is kept for later fits."""
+        plan = getattr(self, "_plan", None)
+        if plan is None or plan.requested != requested:
+            plan = self._plan = ExecutionPlan(requested)
+        return plan
+
     def start(self) -> None:
         """Take the model's variables into a fresh device state (copied, then donated)."""
         if self._live:
             return
         _, params, rest = nnx.split(self.model, _vars.is_trainable, ...)
-        params = jax.tree.map(jnp.copy, params)
-        rest = jax.tree.map(jnp.copy, rest)
+        # Copies (the step donates them) made by the runtime: no per-shape compile.
+        params = jax.device_put(params, may_alias=False)
+        rest = jax.device_put(rest, may_alias=False)
         if self.state is None or self.state.get("opt") is None:
             opt = self.optimizer.init_state(params)
         else:
             opt = self.state["opt"]
-        self.state = {"params": params, "rest": rest, "opt": opt, "metrics": self.obj.init_state()}
+        self.state = {"params": params, "rest": rest, "opt": opt, "metrics": self._fresh_metrics()}
         self._live = True
 
     def reset_metrics(self) -> None:
-        self.state["metrics"] = self.obj.init_state()
+        self.state["metrics"] = self._fresh_metrics()
+
+    def _fresh_metrics(self):
+        """Zeroed metric state: built once (one small compile), then copied to device."""
+        if getattr(self, "_metrics0", None) is None:
+            self._metrics0 = jax.device_get(jax.jit(self.obj.init_state)())
+        return jax.device_put(self._metrics0)
 
     def apply_pending(self) -> None:
         """Write a changed learning rate into the optimizer state (no recompile)."""
-        self.state["opt"] = self.optimizer.pending_updates(self.state["opt"])
+        if getattr(self.optimizer, "_lr_dirty", True):
+            self.state["opt"] = self.optimizer.pending_updates(self.state["opt"])
 
     # ---------------------------------------------------------------- sync
     def sync(self) -> None:

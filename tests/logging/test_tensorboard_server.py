@@ -77,6 +77,7 @@ def server(logged_run):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
 
 
 def _get(base, path, **params):

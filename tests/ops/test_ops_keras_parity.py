@@ -313,9 +313,10 @@ def dispatch_log():
         calls.append((fn, args, kwargs))
         return "symbolic"
 
+    previous = ops._SYMBOLIC_DISPATCH
     ops.set_symbolic_dispatch(dispatch)
     yield calls
-    ops.set_symbolic_dispatch(None)
+    ops.set_symbolic_dispatch(previous)
 
 
 def test_symbolic_dispatch_routes_keras_tensors(dispatch_log):

@@ -1,0 +1,88 @@
+"""The live view in a real kernel (nbclient): saved outputs, in-place updates, size bound."""
+
+import json
+from html.parser import HTMLParser
+from xml.etree import ElementTree as ET
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+FIT_200 = """\
+import numpy as np
+import nbkeras as keras
+from nbkeras import layers
+keras.utils.set_random_seed(0)
+rng = np.random.default_rng(0)
+x = rng.random((96, 8), dtype=np.float32); y = (x.sum(1) > 4).astype("int32")
+model = keras.Sequential([keras.Input((8,)), layers.Dense(8, activation="relu"),
+                          layers.Dense(2, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+print("before fit")
+history = model.fit(x, y, epochs=200, batch_size=32, validation_split=0.25)
+print("after fit", len(history.epoch))
+"""
+
+
+@pytest.fixture
+def kernel_env(tmp_path, monkeypatch):
+    for var in ("HOME", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
+                "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):
+        d = tmp_path / var.lower()
+        d.mkdir()
+        monkeypatch.setenv(var, str(d))
+    return tmp_path
+
+
+def run_notebook(cells, path, cwd):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                     resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    nbformat.write(nb, str(path))
+    return nb
+
+
+class Classes(HTMLParser):
+    def __init__(self, html):
+        super().__init__()
+        self.attrs, self.text = {}, []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for c in (a.get("class") or "").split():
+            self.attrs.setdefault(c, a)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_200_epoch_fit_in_a_kernel(kernel_env):
+    path = kernel_env / "fit200.ipynb"
+    nb = run_notebook([FIT_200], path, kernel_env)
+    outs = nb.cells[0].outputs
+    kinds = [o.output_type for o in outs]
+    # other output of the cell survives; the live view is two display outputs, updated
+    # in place (nbclient applies update_display_data to them), not 200+ outputs
+    assert kinds.count("display_data") == 2, kinds
+    streams = "".join(o.text for o in outs if o.output_type == "stream")
+    assert "before fit" in streams and "after fit 200" in streams
+    bar, plot = [o for o in outs if o.output_type == "display_data"]
+    page = Classes(bar.data["text/html"])
+    assert page.attrs["nbk-live"]["data-phase"] == "done"
+    assert page.attrs["nbk-bar"]["aria-valuenow"] == "100"
+    text = "".join(page.text)
+    assert "Done: 200 epochs" in text and "100%" in text and "val_loss" in text
+    svg = ET.fromstring(plot.data["image/svg+xml"])
+    assert len(list(svg.iter("{http://www.w3.org/2000/svg}polyline"))) == 4
+    assert plot.data["image/png"].startswith("iVBORw0KGgo")  # base64 of the PNG magic
+    size = path.stat().st_size
+    assert size < 100_000, size
+    # the saved notebook is valid and stores no transient display ids needing a kernel
+    nbformat.validate(nbformat.read(str(path), as_version=4))
+    json.loads(path.read_text())
