@@ -2,18 +2,20 @@
 
 from nbkeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from nbkeras.layers.base import Layer
+from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.conv import (
     Conv1D,
-    Conv1DTranspose,
     Conv2D,
-    Conv2DTranspose,
     Conv3D,
     Convolution1D,
     Convolution2D,
-    Convolution2DTranspose,
     Convolution3D,
-    DepthwiseConv2D,
-    SeparableConv2D,
+)
+from nbkeras.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
+from nbkeras.layers.conv_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Convolution2DTranspose,
 )
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
 from nbkeras.layers.input_layer import Input, InputLayer
@@ -36,7 +38,6 @@ from nbkeras.layers.merging import (
     subtract,
 )
 from nbkeras.layers.normalization import (
-    BatchNormalization,
     GroupNormalization,
     LayerNormalization,
     UnitNormalization,

@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
+from nbkeras.layers._args import _ser
 from nbkeras.layers.base import Layer
-from nbkeras.layers.conv import _ser
 
 
 class _Elementwise(Layer):

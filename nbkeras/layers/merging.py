@@ -8,8 +8,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
+from nbkeras.layers._args import named_error
 from nbkeras.layers.base import Layer
-from nbkeras.layers.conv import named_error
 
 
 def _shapes(inputs) -> list[tuple]:

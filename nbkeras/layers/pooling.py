@@ -14,8 +14,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from nbkeras.layers._args import _check_rank, choice, data_format_arg, int_tuple
 from nbkeras.layers.base import Layer
-from nbkeras.layers.conv import _check_rank, choice, data_format_arg, int_tuple
 
 
 class _Pooling(Layer):

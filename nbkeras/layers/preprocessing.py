@@ -8,8 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from nbkeras.layers._args import choice, data_format_arg, named_error
 from nbkeras.layers.base import Layer
-from nbkeras.layers.conv import choice, data_format_arg, named_error
 
 _EPSILON = 1e-7  # Keras's backend.epsilon()
 

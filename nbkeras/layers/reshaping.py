@@ -8,8 +8,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from nbkeras.layers._args import _check_rank, choice, data_format_arg, int_tuple, named_error
 from nbkeras.layers.base import Layer
-from nbkeras.layers.conv import _check_rank, choice, data_format_arg, int_tuple, named_error
 
 
 class _Stateless(Layer):
