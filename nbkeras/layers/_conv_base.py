@@ -121,16 +121,19 @@ class _ConvBase(Layer):
             constraint=self.kernel_constraint,
             name="kernel",
         )
-        if self.use_bias:
-            self.bias = self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-        else:
-            self.bias = None
+        self.bias = self._build_bias()
+
+    def _build_bias(self):
+        """The ``(filters,)`` bias weight, or None without ``use_bias``."""
+        if not self.use_bias:
+            return None
+        return self.add_weight(
+            shape=(self.filters,),
+            initializer=self.bias_initializer,
+            regularizer=self.bias_regularizer,
+            constraint=self.bias_constraint,
+            name="bias",
+        )
 
     def _check_input(self, inputs, expected_channels: int) -> None:
         _check_rank(self, inputs, self.rank)

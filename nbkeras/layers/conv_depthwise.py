@@ -70,17 +70,7 @@ class DepthwiseConv2D(_ConvBase):
             constraint=self.kernel_constraint,
             name="kernel",
         )
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-            if self.use_bias
-            else None
-        )
+        self.bias = self._build_bias()
 
     def call(self, inputs):
         kernel = self.kernel[...]
@@ -177,17 +167,7 @@ class SeparableConv2D(_ConvBase):
             constraint=self.pointwise_constraint,
             name="pointwise_kernel",
         )
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-                name="bias",
-            )
-            if self.use_bias
-            else None
-        )
+        self.bias = self._build_bias()
 
     def call(self, inputs):
         dw = self.depthwise_kernel[...]
