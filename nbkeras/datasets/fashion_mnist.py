@@ -7,8 +7,7 @@ import os
 
 import numpy as np
 
-from nbkeras.datasets._base import base_url
-from nbkeras.utils.file_utils import get_file
+from nbkeras.datasets._base import BASE_URL, fetch
 
 FILES = (
     "train-labels-idx1-ubyte.gz",
@@ -28,7 +27,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
         >>> (x_train, y_train), (x_test, y_test) = load_data()  # doctest: +SKIP
     """
     subdir = os.path.join("datasets", "fashion-mnist")
-    paths = [get_file(name, origin=base_url() + name, cache_subdir=subdir) for name in FILES]
+    paths = [fetch(name, BASE_URL + name, None, cache_subdir=subdir) for name in FILES]
 
     def read(p: str, offset: int) -> np.ndarray:
         with gzip.open(p, "rb") as f:

@@ -19,7 +19,15 @@ import urllib.request
 import zipfile
 from typing import Any
 
-__all__ = ["extract_archive", "get_file", "hash_file", "nbkeras_home", "validate_file"]
+__all__ = [
+    "cache_paths",
+    "extract_archive",
+    "extract_atomically",
+    "get_file",
+    "hash_file",
+    "nbkeras_home",
+    "validate_file",
+]
 
 _CHUNK = 1 << 16
 
@@ -257,15 +265,7 @@ def get_file(
         )
 
     extracting = extract or untar
-    if extracting:
-        if provided and "." in fname:
-            target = os.path.join(datadir, fname)
-            extraction_dir = os.path.join(datadir, f"{fname[: fname.find('.')]}_extracted")
-        else:
-            target = os.path.join(datadir, f"{fname}_archive")
-            extraction_dir = os.path.join(datadir, fname)
-    else:
-        target = os.path.join(datadir, fname)
+    target, extraction_dir = cache_paths(datadir, fname, extracting, bool(provided))
 
     download = force_download or not os.path.exists(target)
     if (
@@ -283,11 +283,45 @@ def get_file(
         return target
     if os.path.isdir(extraction_dir) and not download:
         return extraction_dir
-    tmp_dir = tempfile.mkdtemp(dir=datadir, prefix=f".{os.path.basename(extraction_dir)}.")
+    extract_atomically(target, extraction_dir, "tar" if untar else archive_format)
+    return extraction_dir
+
+
+def cache_paths(
+    datadir: str, fname: str, extract: bool, provided: bool = True
+) -> tuple[str, str | None]:
+    """Where ``get_file`` keeps a file and, when extracting, its extraction folder.
+
+    Keras's naming rule, so that both caches have the same layout: an archive named
+    ``name.tar.gz`` is extracted into ``name_extracted``; a name without a dot is the
+    extraction folder and the archive is kept as ``name_archive``.
+
+    Example:
+        >>> cache_paths("/c", "cifar-10-batches-py-target", True)
+        ('/c/cifar-10-batches-py-target_archive', '/c/cifar-10-batches-py-target')
+    """
+    if not extract:
+        return os.path.join(datadir, fname), None
+    if provided and "." in fname:
+        return (os.path.join(datadir, fname),
+                os.path.join(datadir, f"{fname[: fname.find('.')]}_extracted"))
+    return os.path.join(datadir, f"{fname}_archive"), os.path.join(datadir, fname)
+
+
+def extract_atomically(archive: str, extraction_dir: str, archive_format="auto") -> str:
+    """Extract ``archive`` into ``extraction_dir``, replacing it only once complete.
+
+    Raises:
+        ValueError: If ``archive`` is not an archive of ``archive_format``, or a member
+            would be written outside the folder.
+    """
+    parent = os.path.dirname(extraction_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(extraction_dir)}.")
     try:
-        if not extract_archive(target, tmp_dir, "tar" if untar else archive_format):
+        if not extract_archive(archive, tmp_dir, archive_format):
             raise ValueError(
-                f"Could not extract {target!r}: it is not a {archive_format!r} archive. "
+                f"Could not extract {archive!r}: it is not a {archive_format!r} archive. "
                 "Pass extract=False to keep the file as is."
             )
         if os.path.isdir(extraction_dir):

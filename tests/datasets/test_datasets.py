@@ -1,14 +1,9 @@
-"""Datasets: bundled digits, and mnist / fashion_mnist against a local HTTP server."""
-
-import gzip
-import hashlib
-import http.server
-import threading
+"""The bundled datasets: digits and reviews."""
 
 import numpy as np
 import pytest
 
-from nbkeras.datasets import digits, fashion_mnist, mnist
+from nbkeras.datasets import digits, reviews
 
 
 def test_digits_shapes_dtypes_and_split():
@@ -49,69 +44,36 @@ def test_digits_bad_split():
         digits.load_data(test_split=1.5)
 
 
-@pytest.fixture
-def fake_server(tmp_path, monkeypatch):
-    root = tmp_path / "www"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    arrays = {
-        "x_train": rng.integers(0, 255, (6, 28, 28), dtype=np.uint8),
-        "y_train": rng.integers(0, 10, (6,), dtype=np.uint8),
-        "x_test": rng.integers(0, 255, (2, 28, 28), dtype=np.uint8),
-        "y_test": rng.integers(0, 10, (2,), dtype=np.uint8),
-    }
-    np.savez(root / "mnist.npz", **arrays)
-    for split, prefix in (("train", "train"), ("test", "t10k")):
-        with gzip.open(root / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
-            f.write(b"\0" * 8 + arrays[f"y_{split}"].tobytes())
-        with gzip.open(root / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
-            f.write(b"\0" * 16 + arrays[f"x_{split}"].tobytes())
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *a, **k):
-            super().__init__(*a, directory=str(root), **k)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("NBKERAS_DATASETS_BASE_URL", f"http://127.0.0.1:{httpd.server_address[1]}")
-    monkeypatch.setenv("NBKERAS_HOME", str(tmp_path / "home"))
-    try:
-        yield root, arrays
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+def test_reviews_text_and_sequences_agree():
+    (t_train, y_train), (t_test, y_test) = reviews.load_text()
+    assert len(t_train) == 3000 and len(t_test) == 1000
+    assert set(np.unique(y_train)) == {0, 1} and 0.4 < y_train.mean() < 0.6
+    index = reviews.get_word_index()
+    assert sorted(index.values()) == list(range(1, len(index) + 1))
+    (x_train, y2), _ = reviews.load_data()
+    np.testing.assert_array_equal(y_train, y2)
+    inverse = {i + 3: w for w, i in index.items()}
+    assert x_train[0][0] == 1
+    assert " ".join(inverse[i] for i in x_train[0][1:]) == t_train[0]
+    assert x_train.dtype == object and len(x_train) == 3000
 
 
-def test_mnist_downloads_verifies_and_loads(fake_server, monkeypatch):
-    root, arrays = fake_server
-    with pytest.raises(ValueError, match="Incomplete or corrupted file"):
-        mnist.load_data()  # the fake file does not have the real MNIST hash
-    monkeypatch.setattr(mnist, "FILE_HASH", hashlib.sha256((root / "mnist.npz").read_bytes()).hexdigest())
-    (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    np.testing.assert_array_equal(x_train, arrays["x_train"])
-    np.testing.assert_array_equal(y_test, arrays["y_test"])
-    assert x_train.dtype == np.uint8 and x_test.shape == (2, 28, 28)
-    (root / "mnist.npz").unlink()  # second load comes from the cache
-    (x2, _), _ = mnist.load_data()
-    np.testing.assert_array_equal(x2, arrays["x_train"])
+def test_reviews_keras_arguments():
+    (x, _), (xt, _) = reviews.load_data(num_words=20, skip_top=5, oov_char=2)
+    words = {w for s in list(x) + list(xt) for w in s[1:]}
+    assert max(words) < 20 and 2 in words and not words & {0, 1, 3, 4}
+    (x, _), _ = reviews.load_data(maxlen=12, start_char=None, index_from=0, oov_char=None)
+    assert all(len(s) < 12 for s in x) and min(min(s) for s in x) >= 1
+    with pytest.raises(ValueError, match="no sequence was left. Increase maxlen"):
+        reviews.load_data(maxlen=2)
+    with pytest.raises(ValueError, match=r"test_split in \[0, 1\), received 1"):
+        reviews.load_data(test_split=1)
 
 
-def test_mnist_keeps_keras_origin_and_hash():
-    assert mnist.FILE_HASH == "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
-    from nbkeras.datasets import _base
+def test_reviews_regenerates_identically(tmp_path):
+    from nbkeras.datasets import _make_reviews
 
-    assert _base.BASE_URL == "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-
-
-def test_fashion_mnist_downloads_and_parses(fake_server):
-    _, arrays = fake_server
-    (x_train, y_train), (x_test, y_test) = fashion_mnist.load_data()
-    np.testing.assert_array_equal(x_train, arrays["x_train"])
-    np.testing.assert_array_equal(y_train, arrays["y_train"])
-    np.testing.assert_array_equal(x_test, arrays["x_test"])
-    np.testing.assert_array_equal(y_test, arrays["y_test"])
+    path = _make_reviews.main(str(tmp_path / "reviews.npz"))
+    with np.load(path) as new, np.load(reviews._PATH) as shipped:
+        np.testing.assert_array_equal(new["text"], shipped["text"])
+        np.testing.assert_array_equal(new["y"], shipped["y"])
