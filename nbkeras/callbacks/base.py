@@ -113,6 +113,12 @@ class History(Callback):
 
         return reprs.history_html(self)
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # HTML for notebooks, plus a PNG of the curves that stays in the saved file.
+        from nbkeras.notebook import reprs
+
+        return reprs.history_bundle(self)
+
 
 class CallbackList:
     """Dispatches hooks to callbacks; tells the engine whether batch logs are needed.

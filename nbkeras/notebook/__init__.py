@@ -1,6 +1,8 @@
 """Notebook experience: rich reprs, the live training view, environment detection."""
 
 from nbkeras.notebook.env import in_notebook as in_notebook
+from nbkeras.notebook.explorer import Explorer as Explorer
+from nbkeras.notebook.explorer import explore as explore
 from nbkeras.notebook.live import LiveView as LiveView
 from nbkeras.notebook.live import make_live_view as make_live_view
 from nbkeras.notebook.reprs import history_html as history_html

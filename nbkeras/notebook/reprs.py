@@ -6,6 +6,7 @@ escaped text repr.  The facts come from :mod:`nbkeras.models.summary`.
 
 from __future__ import annotations
 
+import base64
 import math
 
 from nbkeras.notebook import svg
@@ -201,7 +202,11 @@ def _history_html(history) -> str:
     head = f'<div style="font-weight:600">History: {n} epoch{"s" if n != 1 else ""}</div>'
     if not hist:
         return box(head + f'<div style="{MUTED}">No epochs recorded yet.</div>', "nbk-history")
-    charts = svg.curves_svg(svg.history_points(hist, history.epoch))
+    # Each chart is an <img> with an SVG data URI, not inline <svg>: an untrusted front end
+    # (JupyterLab on a notebook it did not run, GitHub) sanitizes the HTML, dropping
+    # inline SVG but keeping its <text> as stray words; a dropped <img> leaves its alt.
+    charts = [_svg_img(c, "learning curves (trust the notebook to see them)")
+              for c in svg.curves_svg(svg.history_points(hist, history.epoch))]
     rows = []
     for k in _ordered(hist):
         v = hist[k]
@@ -213,6 +218,31 @@ def _history_html(history) -> str:
         + table(["metric", "last", "best", "best epoch"], rows, right=[1, 2, 3]),
         "nbk-history",
     )
+
+
+def _svg_img(svg_text: str, alt: str) -> str:
+    data = base64.b64encode(svg_text.encode("utf-8")).decode("ascii")
+    return f'<img class="nbk-chart" src="data:image/svg+xml;base64,{data}" alt="{esc(alt)}"/>'
+
+
+def history_bundle(history) -> dict:
+    """The History's display bundle: HTML (curves + table), a PNG of the curves, text.
+
+    The PNG is what renderers without HTML or SVG show, and it stays in the saved
+    notebook (``image/png`` output), like the live plot's final picture.  Never raises.
+    """
+    bundle = {"text/html": history_html(history)}
+    try:
+        bundle["text/plain"] = repr(history)
+        hist = {k: list(v) for k, v in history.history.items() if v and all(map(_isnumber, v))}
+        if hist:
+            from nbkeras.notebook.raster import curves_png
+
+            png = curves_png(svg.history_points(hist, history.epoch))
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    except Exception:
+        pass
+    return bundle
 
 
 # ------------------------------------------------------------------------ optimizer
@@ -237,4 +267,4 @@ def _optimizer_html(opt) -> str:
     return box(inner, "nbk-optimizer")
 
 
-__all__ = ["fallback", "history_html", "layer_html", "model_html", "optimizer_html"]
+__all__ = ["fallback", "history_bundle", "history_html", "layer_html", "model_html", "optimizer_html"]

@@ -1,5 +1,8 @@
 """Rich reprs: the HTML is parsed and checked for the facts a user reads."""
 
+import base64
+import io
+import re
 from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
 
@@ -127,8 +130,9 @@ def test_history_html_has_parsable_curves_and_best_values():
     rows = {r[0]: r for r in t.tables[0][1:]}
     assert list(rows) == ["loss", "accuracy", "val_loss", "val_accuracy"]
     assert rows["loss"][2] == f"{min(h.history['loss']):.4g}"
-    svgs = [html[i: html.index("</svg>", i) + 6] for i in range(len(html))
-            if html.startswith("<svg", i)]
+    assert "<svg" not in html  # inline SVG turns into stray text when sanitized
+    uris = re.findall(r'<img class="nbk-chart" src="data:image/svg\+xml;base64,([^"]+)" alt="', html)
+    svgs = [base64.b64decode(u).decode() for u in uris]
     assert len(svgs) == 2  # loss and accuracy charts
     root = ET.fromstring(svgs[0])
     lines = root.findall(f"{SVG}polyline")
@@ -158,3 +162,19 @@ def test_history_html_empty_and_nan():
     t = Tree(h._repr_html_())
     assert t.tables[0][1] == ["loss", "0.5", "0.5", "2"]
     assert len(t.tables[0]) == 2  # the non-scalar entry is left out
+
+
+def test_history_bundle_carries_a_png_of_the_curves():
+    from PIL import Image
+
+    from nbkeras.callbacks import History
+
+    h = History()
+    h.epoch = [0, 1, 2]
+    h.history = {"loss": [1.0, 0.5, 0.25], "val_loss": [1.1, 0.7, 0.6], "accuracy": [0.5, 0.7, 0.9]}
+    bundle = h._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain", "image/png"}
+    img = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert img.format == "PNG" and img.size == (680, 210)  # two charts side by side
+    assert bundle["text/plain"] == "<History epochs=3 keys=['loss', 'val_loss', 'accuracy']>"
+    assert "image/png" not in History()._repr_mimebundle_()  # nothing to draw yet
