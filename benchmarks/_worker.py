@@ -84,14 +84,15 @@ def _keras_style(K, contender, workload, size, x, y):
         t0 = time.perf_counter()
         model.predict(x, batch_size=batch, verbose=0)
         preds.append(time.perf_counter() - t0)
-    plan = getattr(getattr(model, "_trainer", None), "_plan", None)
+    state = getattr(model, "training_state", None)
+    plan = None if state is None else state.execution_report
     return {
         "first_epoch_s": first["t"],
         "steady_sps": n / steady,
         "predict_sps": n / min(preds[1:]),
         "loss": float(hist.history["loss"][-1]),
-        "steps_per_execution": getattr(plan, "k", None),
-        "auto_report": getattr(plan, "report", None),
+        "steps_per_execution": None if plan is None else plan["k"],
+        "auto_report": plan,
     }
 
 

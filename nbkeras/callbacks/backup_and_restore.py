@@ -106,10 +106,8 @@ class BackupAndRestore(Callback):
             meta = json.load(f)
         weights = os.path.join(self.backup_dir, meta["weights"])
         self.model.load_weights(weights)
-        trainer = self.model._trainer
-        trainer.initial_epoch = int(meta["epoch"])
-        if meta.get("shuffle_seed") is not None:
-            trainer.shuffle_seed = int(meta["shuffle_seed"])
+        seed = meta.get("shuffle_seed")
+        self.model.training_state.resume(int(meta["epoch"]), None if seed is None else int(seed))
         self._current_epoch = int(meta["epoch"])
         self._counter = int(meta.get("counter", 0))
 
@@ -145,7 +143,7 @@ class BackupAndRestore(Callback):
             "batch": batch,
             "weights": name,
             "counter": self._counter,
-            "shuffle_seed": getattr(self.model._trainer, "shuffle_seed", None),
+            "shuffle_seed": self.model.training_state.shuffle_seed,
         }
         previous = _read_json(self._meta_path)
         if self.double_checkpoint and previous is not None:

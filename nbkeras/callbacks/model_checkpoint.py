@@ -12,9 +12,9 @@ from nbkeras.callbacks._monitor import MonitorCallback
 
 def sync_model(model) -> None:
     """Write the running device state into the model's variables (mid-epoch saves)."""
-    trainer = getattr(model, "_trainer", None)
-    if trainer is not None and getattr(trainer, "_live", False):
-        trainer.sync()
+    state = getattr(model, "training_state", None)
+    if state is not None:
+        state.sync_to_model()
 
 
 class FilepathFormatError(KeyError, ValueError):

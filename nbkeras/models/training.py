@@ -1,44 +1,52 @@
 """Keras's training API on ``Model``: compile, fit, evaluate, predict and friends.
 
-Thin methods: arguments are checked here, the work is done in :mod:`nbkeras.train`.
+Thin methods: arguments are checked here, the work is done in :mod:`nbkeras.train`
+through the model's :class:`~nbkeras.train.TrainingState` (``model.training_state``).
 """
 
 from __future__ import annotations
 
-import weakref
-
-import numpy as np
-
-_TRAINER_ATTR = "_trainer_box"
-_PREDICT_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_STATE_ATTR = "_training_state_box"
 
 
 class _Box:
-    """Holds the trainer outside nnx's view of the model (a static, opaque leaf)."""
+    """Holds the training state outside nnx's view of the model (a static, opaque leaf)."""
 
-    __slots__ = ("trainer", "compile_args")
+    __slots__ = ("state",)
 
     def __init__(self):
-        self.trainer = None
-        self.compile_args = None
+        self.state = None
 
     def __repr__(self):
         return "_Box()"
+
+
+def _forward(args: dict) -> dict:
+    """A method's ``locals()`` minus ``self``: the arguments to pass on unchanged."""
+    args = dict(args)
+    args.pop("self")
+    args.pop("__class__", None)
+    return args
 
 
 class TrainingMixin:
     """``compile``/``fit``/``evaluate``/``predict`` for :class:`~nbkeras.Model`."""
 
     def _box(self) -> _Box:
-        box = self.__dict__.get(_TRAINER_ATTR)
+        box = self.__dict__.get(_STATE_ATTR)
         if box is None:
             box = _Box()
-            setattr(self, _TRAINER_ATTR, box)
+            setattr(self, _STATE_ATTR, box)
         return box
 
     @property
-    def _trainer(self):
-        return self._box().trainer
+    def training_state(self):
+        """The :class:`~nbkeras.train.TrainingState` of the last ``compile`` (None before).
+
+        An nbkeras extension: stop, pause or change the learning rate of a running fit
+        (``model.training_state.control``), read trace counts, sync variables.
+        """
+        return self._box().state
 
     def compile(
         self,
@@ -71,9 +79,12 @@ class TrainingMixin:
             >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
             ...               metrics=["accuracy"])
         """
+        compile_args = _forward(locals())
+        for key in ("run_eagerly", "auto_scale_loss"):
+            compile_args.pop(key)
         from nbkeras import optimizers
         from nbkeras.train.objectives import Objectives
-        from nbkeras.train.trainer import Trainer
+        from nbkeras.train.state import TrainingState
 
         if isinstance(steps_per_execution, bool) or not (
             steps_per_execution == "auto"
@@ -87,20 +98,9 @@ class TrainingMixin:
         names = self._compiled_output_names()
         objectives = Objectives(loss, loss_weights, metrics, weighted_metrics, names)
         box = self._box()
-        old = box.trainer
-        if old is not None and old._live:
-            old.finish()
-        box.trainer = Trainer(self, opt, objectives)
-        box.compile_args = {
-            "optimizer": optimizer,
-            "loss": loss,
-            "loss_weights": loss_weights,
-            "metrics": metrics,
-            "weighted_metrics": weighted_metrics,
-            "steps_per_execution": steps_per_execution,
-            "jit_compile": jit_compile,
-        }
-        self._steps_per_execution = steps_per_execution
+        if box.state is not None:
+            box.state.sync_to_model()
+        box.state = TrainingState(self, opt, objectives, steps_per_execution, compile_args)
 
     def _compiled_output_names(self) -> list[str]:
         if getattr(self, "_functional", False):
@@ -110,29 +110,28 @@ class TrainingMixin:
         return ["output"]
 
     def _require_compiled(self, what: str):
-        trainer = self._trainer
-        if trainer is None:
+        state = self.training_state
+        if state is None:
             raise RuntimeError(
                 f"You must call compile() before {what}(). For example: "
-                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy')."
+                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
+                "metrics=['accuracy'])."
             )
-        return trainer
+        return state
 
     @property
     def optimizer(self):
-        t = self._trainer
-        return None if t is None else t.optimizer
+        state = self.training_state
+        return None if state is None else state.optimizer
 
     @property
     def compiled(self) -> bool:
-        return self._trainer is not None
+        return self.training_state is not None
 
     @property
     def metrics_names(self) -> list[str]:
-        t = self._trainer
-        if t is None or not t.obj.built:
-            return []
-        return t.obj.log_names()
+        state = self.training_state
+        return [] if state is None else state.metrics_names
 
     def fit(
         self,
@@ -152,8 +151,15 @@ class TrainingMixin:
         validation_steps=None,
         validation_batch_size=None,
         validation_freq=1,
+        control=None,
     ):
         """Train the model for ``epochs`` epochs (Keras's ``Model.fit``).
+
+        Args:
+            control: An optional :class:`~nbkeras.train.FitControl` (an nbkeras
+                extension) to stop, pause or change the learning rate from another
+                thread; without one, ``fit`` keeps using
+                ``model.training_state.control``.  The other arguments are Keras's.
 
         Returns:
             A :class:`~nbkeras.callbacks.History` whose ``history`` dict has Keras's keys
@@ -164,36 +170,10 @@ class TrainingMixin:
             >>> sorted(history.history)
             ['accuracy', 'loss', 'val_accuracy', 'val_loss']
         """
+        args = _forward(locals())
         from nbkeras.train import loop
 
-        if self._trainer is None:
-            raise RuntimeError(
-                "You must call compile() before fit(). For example: "
-                "model.compile(optimizer='adam', loss='sparse_categorical_crossentropy', "
-                "metrics=['accuracy'])."
-            )
-        trainer = self._trainer
-        return loop.fit(
-            self,
-            trainer,
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps_per_epoch,
-            validation_steps=validation_steps,
-            validation_batch_size=validation_batch_size,
-            validation_freq=validation_freq,
-            steps_per_execution=getattr(self, "_steps_per_execution", 1),
-        )
+        return loop.fit(self._require_compiled("fit"), **args)
 
     def evaluate(
         self,
@@ -208,115 +188,40 @@ class TrainingMixin:
         **kwargs,
     ):
         """Loss and metric values on the given data (Keras's ``Model.evaluate``)."""
+        if kwargs:
+            raise ValueError(
+                f"evaluate() got arguments it does not recognise: {sorted(kwargs)}. Check "
+                "their spelling against Keras's Model.evaluate."
+            )
+        args = _forward(locals())
+        args.pop("kwargs")
         from nbkeras.train import loop
 
-        trainer = self._require_compiled("evaluate")
-        return loop.evaluate(
-            self,
-            trainer,
-            x,
-            y,
-            batch_size=batch_size,
-            verbose=verbose,
-            sample_weight=sample_weight,
-            steps=steps,
-            callbacks=callbacks,
-            return_dict=return_dict,
-        )
+        return loop.evaluate(self._require_compiled("evaluate"), **args)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs as NumPy arrays, computed in jitted batches."""
+        args = _forward(locals())
         from nbkeras.train import loop
 
-        steps_fn, params, rest = self._predict_fn(x)
-        return loop.predict(
-            self,
-            steps_fn,
-            params,
-            rest,
-            x,
-            batch_size=batch_size,
-            verbose=verbose,
-            steps=steps,
-            callbacks=callbacks,
-        )
-
-    def _predict_fn(self, x):
-        import jax
-        from flax import nnx
-
-        from nbkeras import variables as _vars
-        from nbkeras.train import data as _data
-
-        trainer = self._trainer
-        if trainer is not None:
-            adapter = _data.adapt(x, batch_size=1) if _data._is_data_structure(x) else None
-            if adapter is not None:
-                first = next(adapter.host_batches())
-                if not self.built:
-                    self(first.data[0])
-            if trainer.steps is not None:
-                params, rest = trainer.params_and_rest()
-                return trainer.steps.predict_batch, params, rest
-        cache = _PREDICT_CACHE.get(self)
-        if not self.built and _data._is_data_structure(x):
-            first = jax.tree.map(lambda a: np.asarray(a)[:1], _data.to_numpy_tree(x))
-            self(first)
-        graphdef, params, rest = nnx.split(self, _vars.is_trainable, ...)
-        if cache is None or cache[0] != graphdef:
-
-            def run(params, rest, xb, graphdef=graphdef):
-                return nnx.merge(graphdef, params, rest)(xb, training=False)
-
-            cache = (graphdef, jax.jit(run))
-            _PREDICT_CACHE[self] = cache
-        return cache[1], params, rest
+        return loop.predict(self, **args)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics)."""
-        from nbkeras.train import data as _data
-        from nbkeras.train.trainer import to_python_logs
+        args = _forward(locals())
+        from nbkeras.train import loop
 
-        trainer = self._require_compiled("train_on_batch")
-        adapter = _data.adapt(x, y, sample_weight, batch_size=None, class_weight=class_weight)
-        adapter.batch_size = adapter.n
-        batch = next(adapter.host_batches())
-        trainer.ensure_built(batch.data[0], batch.data[1])
-        trainer.start()
-        trainer.reset_metrics()
-        trainer.apply_pending()
-        trainer.state = trainer.steps.train_batch(trainer.state, batch.data, batch.mask)
-        logs = to_python_logs(trainer.train_logs())
-        trainer.finish()
-        return self._format_logs(trainer, logs, return_dict)
+        return loop.train_on_batch(self._require_compiled("train_on_batch"), **args)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on one batch, without updating the model."""
-        from nbkeras.train import data as _data
-        from nbkeras.train.loop import _evaluate_loop
+        args = _forward(locals())
+        from nbkeras.train import loop
 
-        trainer = self._require_compiled("test_on_batch")
-        adapter = _data.adapt(x, y, sample_weight, batch_size=None)
-        adapter.batch_size = adapter.n
-        batch = next(adapter.host_batches())
-        trainer.ensure_built(batch.data[0], batch.data[1])
-        logs = _evaluate_loop(trainer, adapter, cbs=None)
-        return self._format_logs(trainer, logs, return_dict)
+        return loop.test_on_batch(self._require_compiled("test_on_batch"), **args)
 
     def predict_on_batch(self, x):
         """Model outputs for one batch, as NumPy arrays."""
-        import jax
+        from nbkeras.train import loop
 
-        steps_fn, params, rest = self._predict_fn(x)
-        from nbkeras.train import data as _data
-
-        return jax.tree.map(np.asarray, steps_fn(params, rest, _data.to_numpy_tree(x)))
-
-    @staticmethod
-    def _format_logs(trainer, logs, return_dict):
-        if return_dict:
-            return logs
-        names = trainer.obj.log_names()
-        ordered = [logs[n] for n in names if n in logs]
-        ordered += [logs[n] for n in sorted(logs) if n not in names]
-        return ordered[0] if len(ordered) == 1 else ordered
+        return loop.predict_on_batch(self, x)

@@ -111,7 +111,7 @@ class LiveView(PanelMixin, Callback):
 
     def _traces(self, kind: str) -> int:
         try:
-            return int(self.model._trainer.steps.trace_counts[kind])
+            return int(self.model.training_state.trace_counts[kind])
         except Exception:
             return -1
 

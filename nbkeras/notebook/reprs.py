@@ -87,10 +87,9 @@ def _model_html(model) -> str:
 
 
 def _optimizer_line(model) -> str:
-    trainer = getattr(model, "_trainer", None)
-    if trainer is None:
+    opt = getattr(model, "optimizer", None)
+    if opt is None:
         return ""
-    opt = trainer.optimizer
     lr = _num(getattr(opt, "learning_rate", None))
     return f"{type(opt).__name__}" + (f" (learning_rate={lr})" if lr else "")
 

@@ -31,6 +31,8 @@ class OptimizerState(NamedTuple):
             plus ``"global"`` for optimizer-wide values (Nadam).
         ema: moving average of the parameters when ``use_ema=True``, else None.
         accumulators: summed gradients when ``gradient_accumulation_steps`` is set.
+        lr_scale: float32 scalar multiplying a schedule's value (1.0 unless set through
+            ``TrainingState.set_learning_rate``); not part of Keras's saved state.
     """
 
     iterations: jax.Array
@@ -38,6 +40,7 @@ class OptimizerState(NamedTuple):
     slots: Any
     ema: Any
     accumulators: Any
+    lr_scale: Any = None
 
 
 def build_transform(opt: Optimizer) -> optax.GradientTransformation:
@@ -62,6 +65,7 @@ def build_transform(opt: Optimizer) -> optax.GradientTransformation:
             slots=slots,
             ema=jax.tree.map(jnp.zeros_like, params) if opt.use_ema else None,
             accumulators=jax.tree.map(jnp.zeros_like, params) if acc_steps else None,
+            lr_scale=jnp.ones([], jnp.float32),
         )
 
     def update_fn(grads, state, params=None):
@@ -71,7 +75,12 @@ def build_transform(opt: Optimizer) -> optax.GradientTransformation:
                 "(call `tx.update(grads, state, params)`)."
             )
         it = state.iterations
-        lr = jnp.asarray(schedule(it), jnp.float32) if schedule is not None else state.learning_rate
+        if schedule is not None:
+            lr = jnp.asarray(schedule(it), jnp.float32)
+            if state.lr_scale is not None:
+                lr = lr * state.lr_scale
+        else:
+            lr = state.learning_rate
         if opt.loss_scale_factor is not None:
             grads = jax.tree.map(lambda g: g / opt.loss_scale_factor, grads)
         accumulators = state.accumulators
@@ -104,7 +113,10 @@ def build_transform(opt: Optimizer) -> optax.GradientTransformation:
                     lambda u, a, p: jnp.where(over, a - p, u), updates, ema, params
                 )
         new_lr = lr if schedule is not None else state.learning_rate
-        return updates, OptimizerState(it + 1, new_lr.astype(jnp.float32), slots, ema, accumulators)
+        new_state = OptimizerState(
+            it + 1, new_lr.astype(jnp.float32), slots, ema, accumulators, state.lr_scale
+        )
+        return updates, new_state
 
     return optax.GradientTransformation(init_fn, update_fn)
 

@@ -71,12 +71,8 @@ def _keras_leaves(state, optimizer, order: list[int]) -> list:
 
 def current_state(model):
     """The optimizer state of a compiled model (synced from a running fit), or None."""
-    trainer = getattr(model, "_trainer", None)
-    if trainer is None or trainer.state is None or trainer.state.get("opt") is None:
-        return None
-    if trainer._live:
-        trainer.sync()
-    return trainer.state["opt"]
+    state = getattr(model, "training_state", None)
+    return None if state is None else state.optimizer_state
 
 
 def optimizer_variables(model) -> list[np.ndarray] | None:
@@ -91,13 +87,14 @@ def optimizer_variables(model) -> list[np.ndarray] | None:
 def restore_optimizer_variables(model, values: list, filepath: str) -> bool:
     """Install a flat list from :func:`optimizer_variables` as the model's optimizer state.
 
-    The restored state is picked up by the next ``fit`` (the trainer reuses
-    ``trainer.state["opt"]``).  On a mismatch it warns and leaves the state alone.
+    The restored state is picked up by the next ``fit`` (through
+    ``model.training_state.optimizer_state``).  On a mismatch it warns and leaves the
+    state alone.
     """
-    trainer = getattr(model, "_trainer", None)
-    if trainer is None:
+    training_state = getattr(model, "training_state", None)
+    if training_state is None:
         return False
-    optimizer = trainer.optimizer
+    optimizer = training_state.optimizer
     params, order = _params_and_order(model)
     template = optimizer.init_state(params)
     flat, treedef = jax.tree.flatten(template)
@@ -134,10 +131,5 @@ def restore_optimizer_variables(model, values: list, filepath: str) -> bool:
     new = list(flat)
     for pos, value in zip(keras_positions, values):
         new[pos] = jnp.asarray(value, dtype=jnp.asarray(flat[pos]).dtype)
-    state = jax.tree.unflatten(treedef, new)
-    if trainer.state is None:
-        trainer.state = {"opt": state}
-    else:
-        trainer.state["opt"] = state
-    optimizer.sync_from_state(state)
+    training_state.optimizer_state = jax.tree.unflatten(treedef, new)
     return True

@@ -70,13 +70,13 @@ def serialize_model(model) -> dict:
 
 def get_compile_config(model) -> dict | None:
     """Keras's ``compile_config`` of a compiled model (None if not compiled)."""
-    trainer = getattr(model, "_trainer", None)
-    if trainer is None:
+    state = getattr(model, "training_state", None)
+    if state is None:
         return None
     from nbkeras.optimizers import OptaxOptimizer
 
-    args = dict(model._box().compile_args or {})
-    optimizer = trainer.optimizer
+    args = dict(state.compile_args)
+    optimizer = state.optimizer
     if isinstance(optimizer, OptaxOptimizer):
         warnings.warn(
             "The model was compiled with a raw optax transformation, which cannot be "
@@ -254,23 +254,9 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None
     else:
         with _open_h5(filepath, filepath) as h5:
             weights_h5.read_model_weights(model, h5, filepath, skip_mismatch)
-    refresh_live_trainer(model)
-
-
-def refresh_live_trainer(model) -> None:
-    """If a fit is running, take the just-loaded variables into its device state."""
-    import jax
-    import jax.numpy as jnp
-    from flax import nnx
-
-    from nbkeras import variables as _vars
-
-    trainer = getattr(model, "_trainer", None)
-    if trainer is None or not trainer._live or trainer.state is None:
-        return
-    _, params, rest = nnx.split(model, _vars.is_trainable, ...)
-    trainer.state["params"] = jax.tree.map(jnp.copy, params)
-    trainer.state["rest"] = jax.tree.map(jnp.copy, rest)
+    state = getattr(model, "training_state", None)
+    if state is not None:
+        state.reload_from_model()  # a running fit continues from the loaded weights
 
 
 @contextlib.contextmanager

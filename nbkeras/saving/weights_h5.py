@@ -121,9 +121,9 @@ def _extra_state(model) -> dict:
 # ---------------------------------------------------------------------- write
 def write_model_weights(model, h5: h5py.File, include_optimizer: bool = True) -> None:
     """Write every layer's weights (and the optimizer state) into an open HDF5 file."""
-    trainer = getattr(model, "_trainer", None)
-    if trainer is not None and trainer._live:
-        trainer.sync()  # saving from a callback while fit runs: take the latest values
+    state = getattr(model, "training_state", None)
+    if state is not None:
+        state.sync_to_model()  # saving from a callback while fit runs: the latest values
     for path, layer, weights in walk(model):
         name = getattr(layer, "name", None)
         if not isinstance(name, str) and not weights:

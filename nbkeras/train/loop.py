@@ -7,14 +7,12 @@ asynchronously.
 
 from __future__ import annotations
 
-import time
-
 import jax
 import numpy as np
 
 from nbkeras.callbacks.base import CallbackList
 from nbkeras.train import data as _data
-from nbkeras.train.trainer import Trainer, to_python_logs
+from nbkeras.train.state import TrainingState, to_python_logs
 
 
 class LazyLogs(dict):
@@ -77,8 +75,7 @@ def _device_tree(tree):
 
 
 def fit(
-    model,
-    trainer: Trainer,
+    state: TrainingState,
     x=None,
     y=None,
     batch_size=None,
@@ -95,9 +92,10 @@ def fit(
     validation_steps=None,
     validation_batch_size=None,
     validation_freq=1,
-    steps_per_execution=1,
+    control=None,
 ):
-    """Train ``model``; see :meth:`nbkeras.Model.fit`."""
+    """Train ``state.model``; see :meth:`nbkeras.Model.fit`."""
+    model = state.model
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, received {epochs!r}.")
     verbose = _resolve_verbose(verbose)
@@ -125,11 +123,11 @@ def fit(
         val_data = _data.adapt(vx, vy, vsw, validation_batch_size or batch_size, validation_steps)
 
     first = _peek(train_data)
-    trainer.ensure_built(first.data[0], first.data[1])
+    state._ensure_built(first.data[0], first.data[1])
     if isinstance(train_data, _data.ArrayData):
         from nbkeras.train.objectives import check_targets
 
-        check_targets(trainer.obj, train_data.y, None)
+        check_targets(state._obj, train_data.y, None)
 
     cbs = CallbackList(
         callbacks,
@@ -142,45 +140,49 @@ def fit(
         batch_size=getattr(train_data, "batch_size", None),
     )
     model.stop_training = False
-    # Shuffles are seeded per epoch from one fit seed, so a resumed run (BackupAndRestore
-    # may replace both values in on_train_begin) shuffles epoch e as the original did.
-    trainer.shuffle_seed = _shuffle_seed()
-    trainer.initial_epoch = initial_epoch
     resident = None
     if isinstance(train_data, _data.ArrayData):
         resident = _device_tree(train_data.arrays)
-    plan = trainer.execution_plan(steps_per_execution)
+    plan = state._execution_plan()
+    state._begin_fit(control, initial_epoch)
     logs = {}
-    cbs.on_train_begin()  # before start(): callbacks may load weights/optimizer state
-    initial_epoch = trainer.initial_epoch
-    trainer.start()
+    lrs: list = []  # the learning rate of each epoch, for History when the control changes it
     try:
-        for epoch in range(initial_epoch, epochs):
-            rng = np.random.default_rng((trainer.shuffle_seed, epoch))
-            trainer.reset_metrics()
+        cbs.on_train_begin()  # before _start(): callbacks may load weights/optimizer state
+        state._start()
+        state._control._report_learning_rate(state.learning_rate)
+        for epoch in range(state._initial_epoch, epochs):
+            rng = np.random.default_rng((state._shuffle_seed, epoch))
+            state._reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for _step, _n_steps in _run_epoch(trainer, train_data, resident, shuffle, rng, plan, cbs):
+            for _ in _run_epoch(state, train_data, resident, shuffle, rng, plan, cbs):
                 if model.stop_training:
                     break
-            epoch_logs = to_python_logs(trainer.train_logs())
+            epoch_logs = to_python_logs(state._train_logs())
             if val_data is not None and _should_validate(epoch, validation_freq):
-                val_logs = _evaluate_loop(trainer, val_data, cbs=None)
+                val_logs = _evaluate_loop(state, val_data, cbs=None)
                 epoch_logs.update({f"val_{k_}": v for k_, v in val_logs.items()})
-            trainer.sync()
+            state.sync_to_model()
+            lr = state.learning_rate
+            state._control._report_learning_rate(lr)
+            lrs.append(lr)
+            if state._lr_changed and "learning_rate" not in epoch_logs:
+                _backfill(cbs.history, "learning_rate", lrs[:-1])
+                epoch_logs["learning_rate"] = lr
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
             if model.stop_training:
                 break
     finally:
-        trainer.finish()
+        state._finish()
     cbs.on_train_end(logs)
     return cbs.history
 
 
-def _shuffle_seed() -> int:
-    # NumPy's global generator is seeded by ``keras.utils.set_random_seed`` too; drawing
-    # from it avoids compiling an eager jax.random program in the first fit (~0.2 s).
-    return int(np.random.randint(0, 2**31 - 1))
+def _backfill(history, key: str, values: list) -> None:
+    """Give ``history`` earlier epochs' ``key`` values so its lists stay aligned."""
+    if history is not None and key not in history.history and values:
+        history.history[key] = list(values)
 
 
 def _should_validate(epoch: int, freq) -> bool:
@@ -232,16 +234,15 @@ def _prefetch(batches):
         yield pending
 
 
-def _batch_logs(trainer, cbs):
+def _batch_logs(state, cbs):
     if cbs.needs_batch_logs:
-        trainer.sync()
-        return to_python_logs(trainer.train_logs())
-    return LazyLogs(lambda: to_python_logs(trainer.train_logs()))
+        state.sync_to_model()
+        return to_python_logs(state._train_logs())
+    return LazyLogs(lambda: to_python_logs(state._train_logs()))
 
 
-def _run_epoch(trainer, adapter, resident, shuffle, rng, plan, cbs):
+def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
     """Yield after each dispatched execution (``k`` steps) with batch callbacks run."""
-    steps = trainer.steps
     if resident is not None:
         idx, mask = adapter.epoch_indices(shuffle is True or shuffle == "batch", rng)
         n = len(idx)
@@ -258,35 +259,31 @@ def _run_epoch(trainer, adapter, resident, shuffle, rng, plan, cbs):
             k = plan.next_k(n - start)
             stop = min(start + k, n)
             cbs.on_train_batch_begin(start)
-            trainer.apply_pending()
-            leaves, treedef = trainer.flat()
-            if plan.wants_compile:
-                fused = steps.epoch_fn(treedef, plan.wants_compile)
-                plan.compile_in_background(fused, (leaves, counter, resident, idx, mask))
-            fn = steps.epoch_fn(treedef, k)
-            leaves, counter = fn(leaves, counter, resident, idx, mask)
-            trainer.set_leaves(leaves)
+            if state._boundary():
+                return
+            counter, leaves = state._run(k, counter, resident, idx, mask)
             plan.after_dispatch(leaves, stop - start)
-            cbs.on_train_batch_end(stop - 1, _batch_logs(trainer, cbs))
-            yield stop - 1, n
+            cbs.on_train_batch_end(stop - 1, _batch_logs(state, cbs))
+            yield
             start = stop
-            if trainer.model.stop_training:
+            if state.model.stop_training:
                 return
         return
     for i, batch in enumerate(_prefetch(_host_batches(adapter))):
         cbs.on_train_batch_begin(i)
-        trainer.apply_pending()
-        trainer.state = steps.train_batch(trainer.state, batch.data, batch.mask)
-        cbs.on_train_batch_end(i, _batch_logs(trainer, cbs))
-        yield i, adapter.steps
-        if trainer.model.stop_training:
+        if state._boundary():
+            return
+        state._run_batch(batch)
+        cbs.on_train_batch_end(i, _batch_logs(state, cbs))
+        yield
+        if state.model.stop_training:
             return
 
 
-def _evaluate_loop(trainer, adapter, cbs):
-    steps = trainer.steps
-    params, rest = trainer.params_and_rest()
-    metrics = trainer._fresh_metrics()
+def _evaluate_loop(state, adapter, cbs):
+    steps = state._steps
+    params, rest = state._params_and_rest()
+    metrics = state._fresh_metrics()
     for i, batch in enumerate(_host_batches(adapter)):
         if cbs is not None:
             cbs.on_test_batch_begin(i)
@@ -299,8 +296,7 @@ def _evaluate_loop(trainer, adapter, cbs):
 
 
 def evaluate(
-    model,
-    trainer,
+    state: TrainingState,
     x=None,
     y=None,
     batch_size=None,
@@ -314,10 +310,10 @@ def evaluate(
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, y, sample_weight, batch_size, steps)
     first = _peek(adapter)
-    trainer.ensure_built(first.data[0], first.data[1])
+    state._ensure_built(first.data[0], first.data[1])
     cbs = CallbackList(
         callbacks,
-        model=model,
+        model=state.model,
         add_progbar=True,
         verbose=verbose,
         steps=getattr(adapter, "steps", None),
@@ -326,21 +322,26 @@ def evaluate(
         batch_size=getattr(adapter, "batch_size", None),
     )
     cbs.on_test_begin()
-    logs = _evaluate_loop(trainer, adapter, cbs)
+    logs = _evaluate_loop(state, adapter, cbs)
     cbs.on_test_end(logs)
+    return format_logs(state, logs, return_dict)
+
+
+def format_logs(state: TrainingState, logs: dict, return_dict: bool):
+    """Keras's return value of ``evaluate``/``*_on_batch``: a dict, a scalar or a list."""
     if return_dict:
         return logs
-    ordered = [logs[n] for n in trainer.obj.log_names() if n in logs]
-    ordered += [logs[n] for n in sorted(logs) if n not in trainer.obj.log_names()]
+    names = state._obj.log_names()
+    ordered = [logs[n] for n in names if n in logs]
+    ordered += [logs[n] for n in sorted(logs) if n not in names]
     return ordered[0] if len(ordered) == 1 else ordered
 
 
-def predict(
-    model, steps_fn, params, rest, x, batch_size=None, verbose="auto", steps=None, callbacks=None
-):
-    """See :meth:`nbkeras.Model.predict`."""
+def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+    """See :meth:`nbkeras.Model.predict` (compiled or not)."""
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, None, None, batch_size, steps)
+    fn, params, rest = predict_step_for(model, x)
     cbs = CallbackList(
         callbacks,
         model=model,
@@ -353,16 +354,61 @@ def predict(
     )
     cbs.on_predict_begin()
     outs, sizes = [], []
-    t0 = time.perf_counter()
     for i, batch in enumerate(_host_batches(adapter)):
         cbs.on_predict_batch_begin(i)
-        outs.append(steps_fn(params, rest, batch.data[0]))
+        outs.append(fn(params, rest, batch.data[0]))
         sizes.append(batch.size)
         cbs.on_predict_batch_end(i, {"outputs": outs[-1]} if cbs.needs_batch_logs else {})
-    del t0
     host = jax.device_get(outs)
     result = jax.tree.map(
         lambda *parts: np.concatenate([p[:s] for p, s in zip(parts, sizes)]), *host
     )
     cbs.on_predict_end()
     return result
+
+
+def predict_on_batch(model, x):
+    """See :meth:`nbkeras.Model.predict_on_batch`."""
+    fn, params, rest = predict_step_for(model, x)
+    return jax.tree.map(np.asarray, fn(params, rest, _data.to_numpy_tree(x)))
+
+
+def predict_step_for(model, x):
+    """Build ``model`` from ``x`` if needed; its jitted predict step and variables."""
+    from nbkeras.train import predict as _predict
+
+    if not model.built and _data._is_data_structure(x):
+        first = jax.tree.map(lambda a: np.asarray(a)[:1], _data.to_numpy_tree(x))
+        model(first)
+    state = getattr(model, "training_state", None)
+    if state is not None and state.is_live:
+        return _predict.predict_step(model, state._params_and_rest())
+    return _predict.predict_step(model)
+
+
+def train_on_batch(state: TrainingState, x, y=None, sample_weight=None, class_weight=None,
+                   return_dict=False):
+    """See :meth:`nbkeras.Model.train_on_batch`."""
+    adapter = _data.adapt(x, y, sample_weight, batch_size=None, class_weight=class_weight)
+    adapter.batch_size = adapter.n
+    batch = next(adapter.host_batches())
+    state._ensure_built(batch.data[0], batch.data[1])
+    state._start()
+    try:
+        state._reset_metrics()
+        state._apply_pending()
+        state._run_batch(batch)
+        logs = to_python_logs(state._train_logs())
+    finally:
+        state._finish()
+    return format_logs(state, logs, return_dict)
+
+
+def test_on_batch(state: TrainingState, x, y=None, sample_weight=None, return_dict=False):
+    """See :meth:`nbkeras.Model.test_on_batch`."""
+    adapter = _data.adapt(x, y, sample_weight, batch_size=None)
+    adapter.batch_size = adapter.n
+    batch = next(adapter.host_batches())
+    state._ensure_built(batch.data[0], batch.data[1])
+    logs = _evaluate_loop(state, adapter, cbs=None)
+    return format_logs(state, logs, return_dict)

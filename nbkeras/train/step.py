@@ -71,13 +71,9 @@ class Steps:
         self.obj = objectives
         self.tx = tx
         self.trainable = trainable
-        self.trace_counts = {"train": 0, "eval": 0, "predict": 0}
-        self._has_constraints = False
-        self.train_indexed = jax.jit(self._train_indexed, donate_argnums=0)
-        self.train_multi = jax.jit(self._train_multi, donate_argnums=0)
-        self.train_batch = jax.jit(self._train_batch, donate_argnums=0)
+        self.trace_counts = {"train": 0, "eval": 0}
+        self.train_batch = jax.jit(self._train_step, donate_argnums=0)
         self.eval_batch = jax.jit(self._eval_batch, donate_argnums=0)
-        self.predict_batch = jax.jit(self._predict_batch)
         self.results = jax.jit(self.obj.results)
         self._epoch_fns: dict = {}
 
@@ -144,10 +140,6 @@ class Steps:
         return {"params": params, "rest": new_rest, "opt": opt, "metrics": metrics}
 
     # ---------------------------------------------------------------- entry points
-    def _train_indexed(self, state, data, idx, mask):
-        """One step on rows ``idx`` of device-resident ``data``."""
-        return self._train_step(state, _gather(data, idx), mask)
-
     def _train_multi(self, state, data, idx, mask):
         """``len(idx)`` steps fused in one ``lax.scan``; all-padding steps are no-ops."""
 
@@ -160,17 +152,8 @@ class Steps:
         state, _ = jax.lax.scan(body, state, (idx, mask))
         return state
 
-    def _train_batch(self, state, batch, mask):
-        """One step on a host batch (generators, ``train_on_batch``)."""
-        return self._train_step(state, batch, mask)
-
     def _eval_batch(self, metrics, params, rest, batch, mask):
         self.trace_counts["eval"] += 1
         total, aux = self._loss(params, rest, batch, mask, False)
         parts, y_list, y_pred_list, _ = aux
         return self.obj.update_state(metrics, total, parts, y_list, y_pred_list, batch[2], mask)
-
-    def _predict_batch(self, params, rest, x):
-        self.trace_counts["predict"] += 1
-        y_pred, _, _ = self._forward(params, rest, x, None, False)
-        return y_pred

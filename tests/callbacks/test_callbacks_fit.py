@@ -55,7 +55,7 @@ def test_reduce_lr_on_plateau_changes_the_optimizer_state():
     model = make_model(lr=0.05)
     seen = []  # the rate inside the optimizer state that the epoch's steps used
     spy = callbacks.LambdaCallback(
-        on_epoch_end=lambda e, logs: seen.append(float(model._trainer.state["opt"].learning_rate))
+        on_epoch_end=lambda e, logs: seen.append(float(model.training_state.optimizer_state.learning_rate))
     )
     # min_delta so large that nothing counts as improvement: halve the rate every epoch.
     cb = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=100)
@@ -66,7 +66,7 @@ def test_reduce_lr_on_plateau_changes_the_optimizer_state():
     np.testing.assert_allclose(seen, [0.05, 0.05, 0.025, 0.0125], rtol=1e-6)
     assert model.optimizer.learning_rate == pytest.approx(0.00625)
     model.fit(X, Y, epochs=1, batch_size=16, verbose=0)  # the next steps use the new rate
-    assert float(model._trainer.state["opt"].learning_rate) == pytest.approx(0.00625)
+    assert float(model.training_state.optimizer_state.learning_rate) == pytest.approx(0.00625)
 
 
 def test_rate_zero_from_a_callback_freezes_training():
@@ -75,7 +75,7 @@ def test_rate_zero_from_a_callback_freezes_training():
     sched = callbacks.LearningRateScheduler(lambda epoch, lr: 0.05 if epoch == 0 else 0.0)
     hist = model.fit(X, Y, epochs=3, batch_size=16, verbose=0, callbacks=[sched, snap])
     assert hist.history["learning_rate"] == pytest.approx([0.05, 0.0, 0.0])
-    assert float(model._trainer.state["opt"].learning_rate) == 0.0
+    assert float(model.training_state.optimizer_state.learning_rate) == 0.0
     assert not np.allclose(store[0][0], make_model().get_weights()[0])
     for a, b in zip(store[0], store[2]):
         np.testing.assert_array_equal(a, b)  # no update once the rate seen by optax is 0

@@ -31,8 +31,8 @@ def test_three_epochs_partial_batch_and_evaluation_compile_once():
     model.fit(x, y, epochs=3, batch_size=32, validation_data=(x[:30], y[:30]), verbose=0)
     model.evaluate(x[:30], y[:30], batch_size=32, verbose=0)
     model.evaluate(x[:17], y[:17], batch_size=32, verbose=0)
-    assert model._trainer.steps.trace_counts["train"] == 1
-    assert model._trainer.steps.trace_counts["eval"] == 1
+    assert model.training_state.trace_counts["train"] == 1
+    assert model.training_state.trace_counts["eval"] == 1
 
 
 def test_model_learns_and_history_has_keras_keys():

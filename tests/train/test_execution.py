@@ -39,16 +39,16 @@ def test_auto_measures_and_matches_single_steps(monkeypatch):
     h_ref = ref.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
     auto = _model(weights, spe="auto")
     h_auto = auto.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
-    plan = auto._trainer._plan
-    assert plan.decided and plan.k > 1, plan.report
-    assert set(plan.report) >= {"single", "fused", "k"}
+    report = auto.training_state.execution_report
+    assert report["decided"] and report["k"] > 1, report
+    assert set(report) >= {"single", "fused", "k"}
     np.testing.assert_allclose(h_auto.history["loss"], h_ref.history["loss"], rtol=1e-5)
     for a, b in zip(auto.get_weights(), ref.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     # The decision is kept: a second fit does not measure or recompile again.
-    counts = dict(auto._trainer.steps.trace_counts)
+    counts = dict(auto.training_state.trace_counts)
     auto.fit(x, y, batch_size=8, epochs=1, verbose=0)
-    assert auto._trainer.steps.trace_counts == counts
+    assert auto.training_state.trace_counts == counts
 
 
 def test_auto_keeps_single_steps_when_steps_are_slow(monkeypatch):
@@ -57,8 +57,8 @@ def test_auto_keeps_single_steps_when_steps_are_slow(monkeypatch):
     x, y = _data(64)
     model = _model(spe="auto")
     model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    assert model._trainer._plan.k == 1
-    assert model._trainer.steps.trace_counts["train"] == 1  # no fused variant compiled
+    assert model.training_state.execution_report["k"] == 1
+    assert model.training_state.trace_counts["train"] == 1  # no fused variant compiled
 
 
 def test_fit_makes_no_host_transfers_per_step(monkeypatch):
@@ -90,7 +90,7 @@ def test_state_dict_is_available_between_flat_steps():
         seen = []
 
         def on_train_batch_end(self, batch, logs=None):
-            state = self.model._trainer.state
+            state = self.model.training_state._get_state()
             self.seen.append(sorted(state))
             assert logs["loss"] > 0
 

@@ -1,0 +1,12 @@
+"""The training engine: pure jitted steps, the fit/evaluate/predict loops, and the
+public training-state API other packages use.
+
+Public:
+    :class:`TrainingState` (``model.training_state``) and :class:`FitControl`
+    (``model.fit(..., control=...)``).  Everything else in this package is internal.
+"""
+
+from nbkeras.train.control import FitControl as FitControl
+from nbkeras.train.state import TrainingState as TrainingState
+
+__all__ = ["FitControl", "TrainingState"]
