@@ -29,7 +29,9 @@ __version__ = "0.1.0"
 
 # Submodules not needed to build and train a model load on first use (PEP 562), so
 # ``import nbkeras`` stays quick; ``nbkeras.datasets`` etc. work as usual.
-_LAZY = ("callbacks", "config", "datasets", "distribution", "random", "utils")
+_LAZY = (
+    "backend", "callbacks", "config", "datasets", "distribution", "random", "tree", "utils",
+)
 
 
 def __getattr__(name: str):

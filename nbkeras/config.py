@@ -1,4 +1,12 @@
-"""Global settings: the persistent XLA compilation cache.
+"""Global settings (``keras.config``): float type, epsilon, image layout, dtype policy,
+unsafe deserialization, and the persistent XLA compilation cache.
+
+Example:
+    >>> import nbkeras
+    >>> nbkeras.config.backend(), nbkeras.config.floatx()
+    ('jax', 'float32')
+
+The persistent XLA compilation cache:
 
 Compiling a train step takes seconds; with a persistent cache, a notebook kernel
 restart (or a second script run) loads the compiled executables from disk instead.
@@ -10,7 +18,48 @@ from __future__ import annotations
 
 import os
 
+from nbkeras._settings import (  # noqa: F401  (re-exported, Keras names)
+    disable_flash_attention,
+    enable_flash_attention,
+    epsilon,
+    floatx,
+    image_data_format,
+    is_flash_attention_enabled,
+    set_epsilon,
+    set_floatx,
+    set_image_data_format,
+)
+from nbkeras.backend import backend  # noqa: F401
+
 ENV_VAR = "NBKERAS_COMPILATION_CACHE"
+
+
+def set_backend(backend: str) -> None:  # noqa: F811  (Keras signature)
+    """Keras's backend switch: nbkeras runs on JAX only, so only ``"jax"`` is accepted.
+
+    Raises:
+        ValueError: For any other backend name.
+    """
+    if backend != "jax":
+        raise ValueError(
+            f"nbkeras runs on JAX only; set_backend({backend!r}) is not possible. "
+            "Use real Keras for the TensorFlow or PyTorch backends."
+        )
+
+
+def is_nnx_enabled() -> bool:
+    """Always True: every nbkeras layer is a Flax ``nnx.Module``."""
+    return True
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allow loading Python lambdas (bytecode) from ``.keras`` files in this process.
+
+    Only for files you trust: a lambda in a file can run any code when loaded.
+    """
+    from nbkeras.saving import serialization_lib
+
+    serialization_lib.set_unsafe_deserialization(True)
 _cache_dir: str | None = None
 
 

@@ -27,9 +27,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from nbkeras import _rng
+from nbkeras._settings import floatx as _floatx
 
 __all__ = [
-    "SeedGenerator", "categorical", "draw_seed", "dropout", "normal", "randint",
+    "SeedGenerator", "beta", "binomial", "categorical", "gamma", "draw_seed", "dropout", "normal", "randint",
     "shuffle", "truncated_normal", "uniform",
 ]  # fmt: skip
 
@@ -135,7 +136,7 @@ def normal(
         >>> normal((2,), seed=1).shape
         (2,)
     """
-    sample = jax.random.normal(draw_seed(seed), shape=tuple(shape), dtype=dtype or "float32")
+    sample = jax.random.normal(draw_seed(seed), shape=tuple(shape), dtype=dtype or _floatx())
     return sample * stddev + mean
 
 
@@ -153,7 +154,7 @@ def uniform(
         True
     """
     return jax.random.uniform(
-        draw_seed(seed), shape=tuple(shape), dtype=dtype or "float32", minval=minval, maxval=maxval
+        draw_seed(seed), shape=tuple(shape), dtype=dtype or _floatx(), minval=minval, maxval=maxval
     )
 
 
@@ -185,7 +186,7 @@ def truncated_normal(
         True
     """
     sample = jax.random.truncated_normal(
-        draw_seed(seed), lower=-2.0, upper=2.0, shape=tuple(shape), dtype=dtype or "float32"
+        draw_seed(seed), lower=-2.0, upper=2.0, shape=tuple(shape), dtype=dtype or _floatx()
     )
     return sample * stddev + mean
 
@@ -256,3 +257,43 @@ def shuffle(x: Any, axis: int = 0, seed: Any = None) -> jax.Array:
     x = jnp.asarray(x)
     _check_traced_seed(x, seed, "shuffle")
     return jax.random.permutation(draw_seed(seed), x, axis=axis, independent=False)
+
+
+def gamma(shape: Sequence[int], alpha: Any, dtype: Any = None, seed: Any = None) -> jax.Array:
+    """Draw from a Gamma distribution with concentration ``alpha`` (scale 1).
+
+    Example:
+        >>> bool((gamma((5,), alpha=2.0, seed=0) > 0).all())
+        True
+    """
+    return jax.random.gamma(
+        draw_seed(seed), jnp.asarray(alpha), shape=tuple(shape), dtype=dtype or _floatx()
+    )
+
+
+def binomial(
+    shape: Sequence[int], counts: Any, probabilities: Any, dtype: Any = None, seed: Any = None
+) -> jax.Array:
+    """Draw the number of successes in ``counts`` trials of probability ``probabilities``.
+
+    Example:
+        >>> float(binomial((), counts=5, probabilities=1.0, seed=0))
+        5.0
+    """
+    return jax.random.binomial(
+        draw_seed(seed), jnp.asarray(counts), jnp.asarray(probabilities),
+        shape=tuple(shape), dtype=dtype or _floatx(),
+    )
+
+
+def beta(shape: Sequence[int], alpha: Any, beta: Any, dtype: Any = None, seed: Any = None):
+    """Draw from a Beta(``alpha``, ``beta``) distribution on ``[0, 1]``.
+
+    Example:
+        >>> bool(((b := beta((4,), 2.0, 3.0, seed=0)) >= 0).all() and (b <= 1).all())
+        True
+    """
+    return jax.random.beta(
+        draw_seed(seed), jnp.asarray(alpha), jnp.asarray(beta),
+        shape=tuple(shape), dtype=dtype or _floatx(),
+    )

@@ -30,9 +30,11 @@ def choice(layer_cls: str, arg: str, value, valid: tuple[str, ...]) -> str:
 
 
 def data_format_arg(layer_cls: str, value) -> str:
-    """``None`` -> ``"channels_last"`` (Keras's default image data format)."""
+    """``None`` -> ``config.image_data_format()`` (``"channels_last"`` by default)."""
     if value is None:
-        return "channels_last"
+        from nbkeras._settings import image_data_format
+
+        return image_data_format()
     return choice(layer_cls, "data_format", value, ("channels_last", "channels_first"))
 
 

@@ -293,6 +293,11 @@ class OpLayer(Layer):
     def call(self, *args, **kwargs):
         return self.fn(*args, **kwargs)
 
+    def _convert_input(self, x):
+        # Ops convert their own inputs; static arguments (sizes, axes) must stay Python
+        # values, or ops that need them concrete (``image.resize(x, (h, w))``) fail.
+        return x
+
 
 def symbolic_function(fn, args, kwargs, name: str | None = None):
     """Record an ops call (or any function) on KerasTensors as a graph node."""

@@ -17,7 +17,9 @@ from nbkeras.layers.tracking import _modules_in, _pending_weights, _variables_in
 
 def _standard_dtype(dtype) -> str:
     if dtype is None:
-        return "float32"
+        from nbkeras._settings import floatx
+
+        return floatx()
     if isinstance(dtype, dict):  # Keras DTypePolicy config
         dtype = dtype.get("config", {}).get("name", "float32")
     name = getattr(dtype, "name", dtype)

@@ -9,7 +9,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-EPSILON = 1e-7  # keras.backend.epsilon()
+from nbkeras import _settings
+
+EPSILON = 1e-7  # default of keras.config.epsilon(); call sites read the live value
+
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1: bool = True):
@@ -62,7 +65,7 @@ def _prepare(y_true, y_pred, name: str, same_shape: bool = False, squeeze: bool 
 
 def _normalize(x, axis):
     inv_norm = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
-    return x * jnp.minimum(inv_norm, 1.0 / EPSILON)
+    return x * jnp.minimum(inv_norm, 1.0 / _settings.epsilon())
 
 
 def mean_squared_error(y_true, y_pred):
@@ -77,14 +80,14 @@ def mean_absolute_error(y_true, y_pred):
 
 def mean_absolute_percentage_error(y_true, y_pred):
     y_true, y_pred = _prepare(y_true, y_pred, "mean_absolute_percentage_error")
-    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), _settings.epsilon()))
     return 100.0 * jnp.mean(diff, axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true, y_pred):
     y_true, y_pred = _prepare(y_true, y_pred, "mean_squared_logarithmic_error")
-    first_log = jnp.log(jnp.maximum(y_pred, EPSILON) + 1.0)
-    second_log = jnp.log(jnp.maximum(y_true, EPSILON) + 1.0)
+    first_log = jnp.log(jnp.maximum(y_pred, _settings.epsilon()) + 1.0)
+    second_log = jnp.log(jnp.maximum(y_true, _settings.epsilon()) + 1.0)
     return jnp.mean(jnp.square(first_log - second_log), axis=-1)
 
 
@@ -112,14 +115,14 @@ def log_cosh(y_true, y_pred):
 
 def kl_divergence(y_true, y_pred):
     y_true, y_pred = _prepare(y_true, y_pred, "kl_divergence", squeeze=False)
-    y_true = jnp.clip(y_true, EPSILON, 1)
-    y_pred = jnp.clip(y_pred, EPSILON, 1)
+    y_true = jnp.clip(y_true, _settings.epsilon(), 1)
+    y_pred = jnp.clip(y_pred, _settings.epsilon(), 1)
     return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
 
 
 def poisson(y_true, y_pred):
     y_true, y_pred = _prepare(y_true, y_pred, "poisson", squeeze=False)
-    return jnp.mean(y_pred - y_true * jnp.log(y_pred + EPSILON), axis=-1)
+    return jnp.mean(y_pred - y_true * jnp.log(y_pred + _settings.epsilon()), axis=-1)
 
 
 def _hinge_labels(y_true):
@@ -155,7 +158,7 @@ def _log_probs(y_pred, from_logits, axis):
     if from_logits:
         return jax.nn.log_softmax(y_pred, axis=axis)
     y_pred = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-    return jnp.log(jnp.clip(y_pred, EPSILON, 1.0 - EPSILON))
+    return jnp.log(jnp.clip(y_pred, _settings.epsilon(), 1.0 - _settings.epsilon()))
 
 
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
@@ -174,7 +177,7 @@ def categorical_focal_crossentropy(
     if from_logits:
         y_pred = jax.nn.softmax(y_pred, axis=axis)
     output = y_pred / jnp.sum(y_pred, axis=axis, keepdims=True)
-    output = jnp.clip(output, EPSILON, 1.0 - EPSILON)
+    output = jnp.clip(output, _settings.epsilon(), 1.0 - _settings.epsilon())
     cce = -y_true * jnp.log(output)
     focal = jnp.power(1.0 - output, gamma) * alpha * cce
     return jnp.sum(focal, axis=axis)
@@ -183,7 +186,7 @@ def categorical_focal_crossentropy(
 def _bce(y_true, y_pred, from_logits):
     if from_logits:
         return -y_true * jax.nn.log_sigmoid(y_pred) - (1.0 - y_true) * jax.nn.log_sigmoid(-y_pred)
-    y_pred = jnp.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    y_pred = jnp.clip(y_pred, _settings.epsilon(), 1.0 - _settings.epsilon())
     return -(y_true * jnp.log(y_pred) + (1.0 - y_true) * jnp.log(1.0 - y_pred))
 
 

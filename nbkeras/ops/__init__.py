@@ -82,11 +82,28 @@ def set_symbolic_dispatch(
     _SYMBOLIC_DISPATCH = dispatch
 
 
-from nbkeras.ops import core, math, nn, numpy  # noqa: E402
+from nbkeras.ops import (  # noqa: E402  # noqa: E402
+    core,
+    core_extra,
+    image,
+    linalg,
+    math,
+    nn,
+    nn_extra,
+    numpy,
+    numpy_extra,
+    signal,
+)
 from nbkeras.ops.core import *  # noqa: E402,F403
+from nbkeras.ops.core_extra import *  # noqa: E402,F403
+from nbkeras.ops.linalg import *  # noqa: E402,F403
+from nbkeras.ops.linalg import logdet, slogdet  # noqa: E402
 from nbkeras.ops.math import *  # noqa: E402,F403
 from nbkeras.ops.nn import *  # noqa: E402,F403
+from nbkeras.ops.nn_extra import *  # noqa: E402,F403
 from nbkeras.ops.numpy import *  # noqa: E402,F403
 
 # ``keras.ops.tanh`` is the numpy one; ``keras.ops.abs`` etc. also come from numpy.
 from nbkeras.ops.numpy import tanh  # noqa: E402
+from nbkeras.ops.numpy_extra import *  # noqa: E402,F403
+from nbkeras.ops.signal import *  # noqa: E402,F403

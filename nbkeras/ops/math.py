@@ -10,7 +10,10 @@ import jax.numpy as jnp
 
 from nbkeras.ops import symbolic_op
 
-__all__ = ["erf", "erfinv", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_sum", "top_k"]
+__all__ = [
+    "cdist", "erf", "erfinv", "in_top_k", "logsumexp", "rsqrt", "segment_max", "segment_min",
+    "segment_prod", "segment_sum", "top_k",
+]  # fmt: skip
 
 
 def logsumexp(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> jax.Array:
@@ -71,6 +74,50 @@ def segment_max(
         [2, 3]
     """
     return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+def segment_min(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
+    """Min of ``data`` rows sharing a segment id.
+
+    Example:
+        >>> segment_min(jnp.array([1, 2, 3]), jnp.array([0, 0, 1]), 2).tolist()
+        [1, 3]
+    """
+    return jax.ops.segment_min(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+def segment_prod(
+    data: Any, segment_ids: Any, num_segments: int | None = None, sorted: bool = False
+) -> jax.Array:
+    """Product of ``data`` rows sharing a segment id.
+
+    Example:
+        >>> segment_prod(jnp.array([2, 2, 3]), jnp.array([0, 0, 1]), 2).tolist()
+        [4, 3]
+    """
+    return jax.ops.segment_prod(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+def cdist(x: Any, y: Any) -> jax.Array:
+    """Pairwise Euclidean distances between the rows of ``x`` and ``y``.
+
+    Raises:
+        ValueError: For rank < 2 or different last dimensions.
+
+    Example:
+        >>> cdist(jnp.zeros((1, 2)), jnp.array([[3.0, 4.0]])).tolist()
+        [[5.0]]
+    """
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    if x.ndim < 2 or y.ndim < 2:
+        raise ValueError(f"`cdist` inputs must have rank >= 2; received {x.shape}, {y.shape}.")
+    if x.shape[-1] != y.shape[-1]:
+        raise ValueError(f"Last dimension of inputs to `cdist` must match; received "
+                         f"{x.shape} and {y.shape}.")
+    diff = jnp.expand_dims(x, -2) - jnp.expand_dims(y, -3)
+    return jnp.sqrt(jnp.sum(diff * diff, axis=-1))
 
 
 def erf(x: Any) -> jax.Array:

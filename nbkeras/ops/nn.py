@@ -9,6 +9,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from nbkeras import _settings
 from nbkeras import activations as _act
 from nbkeras.ops import symbolic_op
 
@@ -20,7 +21,6 @@ __all__ = [
     "silu", "softmax", "softplus", "softsign", "sparse_categorical_crossentropy", "swish",
 ]  # fmt: skip
 
-_EPSILON = 1e-7  # keras.config.epsilon()
 
 
 def relu(x: Any) -> jax.Array:
@@ -97,7 +97,7 @@ def _dimension_numbers(n: int, data_format: str) -> jax.lax.ConvDimensionNumbers
 
 
 def _check(data_format: str | None, padding: str) -> str:
-    data_format = data_format or "channels_last"
+    data_format = data_format or _settings.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             f"Invalid data_format {data_format!r}: expected 'channels_last' or 'channels_first'."
@@ -251,7 +251,7 @@ def binary_crossentropy(target: Any, output: Any, from_logits: bool = False) -> 
         )
     if from_logits:
         return -target * jax.nn.log_sigmoid(output) - (1.0 - target) * jax.nn.log_sigmoid(-output)
-    output = jnp.clip(output, _EPSILON, 1.0 - _EPSILON)
+    output = jnp.clip(output, _settings.epsilon(), 1.0 - _settings.epsilon())
     return -(target * jnp.log(output) + (1.0 - target) * jnp.log(1.0 - output))
 
 
@@ -259,7 +259,7 @@ def _log_probs(output: jax.Array, from_logits: bool, axis: int) -> jax.Array:
     if from_logits:
         return jax.nn.log_softmax(output, axis=axis)
     output = output / jnp.sum(output, axis, keepdims=True)
-    return jnp.log(jnp.clip(output, _EPSILON, 1.0 - _EPSILON))
+    return jnp.log(jnp.clip(output, _settings.epsilon(), 1.0 - _settings.epsilon()))
 
 
 def categorical_crossentropy(
@@ -374,7 +374,7 @@ def normalize(x: Any, axis: int = -1, order: int = 2, epsilon: float | None = No
     x = jnp.asarray(x)
     if x.ndim == 0:
         x = x[None]
-    epsilon = _EPSILON if epsilon is None else epsilon
+    epsilon = _settings.epsilon() if epsilon is None else epsilon
     if order == 2:
         inv = jax.lax.rsqrt(jnp.sum(jnp.square(x), axis=axis, keepdims=True))
         return x * jnp.minimum(inv, 1.0 / epsilon)

@@ -47,8 +47,19 @@ class SafeModeScope:
 safe_mode_scope = SafeModeScope
 
 
+_UNSAFE_GLOBAL = [False]
+
+
+def set_unsafe_deserialization(flag: bool) -> None:
+    """Process-wide switch behind ``nbkeras.config.enable_unsafe_deserialization``: when
+    set, lambdas load even where ``safe_mode=True`` was passed (as in Keras)."""
+    _UNSAFE_GLOBAL[0] = bool(flag)
+
+
 def in_safe_mode() -> bool:
     """Whether lambdas are refused now (True unless a scope said otherwise)."""
+    if _UNSAFE_GLOBAL[0]:
+        return False
     mode = getattr(_state, "safe_mode", None)
     return True if mode is None else bool(mode)
 
@@ -230,7 +241,7 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
         ValueError: If a class cannot be found or a lambda is refused.
     """
     if safe_mode is not None:
-        with SafeModeScope(safe_mode):
+        with SafeModeScope(safe_mode and not _UNSAFE_GLOBAL[0]):
             return deserialize_keras_object(config, custom_objects)
     if config is None or isinstance(config, bool | int | float | str):
         return config
