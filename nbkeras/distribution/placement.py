@@ -3,8 +3,8 @@
 The trainer asks a :class:`Placement` (captured from the current distribution when
 ``fit``/``evaluate``/``predict`` is called) to
 
-* place the state once: parameters by the layout map, else by nnx ``out_sharding``
-  metadata, else replicated; optimizer moments like their parameters (they carry the
+* place the state once: parameters by the layout map, else (``ModelParallel``) by nnx
+  ``out_sharding`` metadata, else replicated; optimizer moments like their parameters (they carry the
   same variable path); everything else (counts, learning rate, batch-norm statistics
   not in the layout map, RNG state, metric accumulators) replicated;
 * constrain the state a jitted step returns to the same shardings, so the next call
@@ -16,6 +16,7 @@ The trainer asks a :class:`Placement` (captured from the current distribution wh
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -51,6 +52,7 @@ class Placement:
         self.batch_sharding = NamedSharding(self.mesh, PartitionSpec(self.batch_axis))
         self.batch_multiple = int(self.mesh.shape[self.batch_axis])
         self.multi_process = jax.process_count() > 1
+        _warn_activation_layouts(getattr(distribution, "_layout_map", None))
 
     @classmethod
     def capture(cls, model=None) -> Placement | None:
@@ -81,7 +83,8 @@ class Placement:
                 )
             return NamedSharding(self.mesh, PartitionSpec(*layout.axes))
         names = meta.get("out_sharding") or meta.get("sharding_names") or meta.get("sharding")
-        if names and len(names) == ndim:
+        has_map = getattr(self.distribution, "_layout_map", None) is not None
+        if names and len(names) == ndim and has_map:  # ModelParallel (DataParallel replicates)
             unknown = [n for n in names if n is not None and n not in self.mesh.axis_names]
             if unknown:
                 raise ValueError(
@@ -240,3 +243,19 @@ class Placement:
         if batch_size:
             info["per_device_batch"] = self.padded_size(batch_size) // self.batch_multiple
         return info
+
+
+_warned: set = set()
+
+
+def _warn_activation_layouts(layout_map) -> None:
+    """Keras also constrains layer outputs (keys ending in ``/output``); nbkeras does not."""
+    keys = [k for k in (layout_map or ()) if k.endswith("/output")]
+    if keys and id(layout_map) not in _warned:
+        _warned.add(id(layout_map))
+        warnings.warn(
+            f"LayoutMap keys {keys} name layer outputs. nbkeras places variables and "
+            "batches only; XLA chooses activation shardings from them. Remove these keys "
+            "to silence this warning.",
+            stacklevel=3,
+        )

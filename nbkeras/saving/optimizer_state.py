@@ -81,7 +81,9 @@ def optimizer_variables(model) -> list[np.ndarray] | None:
     if state is None:
         return None
     _, order = _params_and_order(model)
-    return [np.asarray(v) for v in _keras_leaves(state, model.optimizer, order)]
+    from nbkeras.distribution.process import gather_to_host  # several processes: gather
+
+    return [gather_to_host(v) for v in _keras_leaves(state, model.optimizer, order)]
 
 
 def restore_optimizer_variables(model, values: list, filepath: str) -> bool:

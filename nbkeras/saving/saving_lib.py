@@ -51,11 +51,20 @@ def atomic_path(filepath: str, overwrite: bool = True):
     os.close(fd)
     try:
         yield tmp
-        os.replace(tmp, filepath)
+        if _is_main_process():
+            os.replace(tmp, filepath)
+        else:  # several processes (jax.distributed): only process 0 writes files
+            os.remove(tmp)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+def _is_main_process() -> bool:
+    import jax
+
+    return jax.process_index() == 0
 
 
 # ---------------------------------------------------------------------- configs

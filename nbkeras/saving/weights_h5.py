@@ -132,12 +132,12 @@ def write_model_weights(model, h5: h5py.File, include_optimizer: bool = True) ->
         if isinstance(name, str):
             group.attrs["name"] = name
         for i, w in enumerate(weights):
-            _write_array(group, str(i), np.asarray(w.get_value()))
+            _write_array(group, str(i), _to_host(w.get_value()))
     extra = _extra_state(model)
     if extra:
         group = h5.create_group(EXTRA_GROUP)
         for key, var in extra.items():
-            _write_array(group, key, np.asarray(var.get_value()))
+            _write_array(group, key, _to_host(var.get_value()))
     if include_optimizer:
         from nbkeras.saving import optimizer_state
 
@@ -147,6 +147,13 @@ def write_model_weights(model, h5: h5py.File, include_optimizer: bool = True) ->
             group.attrs["name"] = model.optimizer.name
             for i, v in enumerate(values):
                 _write_array(group, str(i), np.asarray(v))
+
+
+def _to_host(value) -> np.ndarray:
+    """A NumPy copy, gathered first if the array is split over several processes."""
+    from nbkeras.distribution.process import gather_to_host
+
+    return gather_to_host(value)
 
 
 def _write_array(group, key, value):

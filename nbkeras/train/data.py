@@ -136,11 +136,16 @@ def split_validation(x, y, sample_weight, validation_split: float):
 
 @dataclass
 class Batch:
-    """One fixed-shape host batch: ``(x, y, sample_weight)`` plus a row mask."""
+    """One fixed-shape host batch: ``(x, y, sample_weight)`` plus a row mask.
+
+    ``global_rows`` is set when the batch holds only this process's rows of a global
+    batch of that many rows (several processes, see :meth:`ArrayData.local_batches`).
+    """
 
     data: tuple
     mask: np.ndarray
     size: int
+    global_rows: int | None = None
 
 
 class ArrayData:
@@ -176,6 +181,20 @@ class ArrayData:
             idx.reshape(self.steps, self.batch_size).astype(np.int32),
             mask.reshape(self.steps, self.batch_size),
         )
+
+    def local_batches(self, idx: np.ndarray, mask: np.ndarray, rows: slice) -> Iterator[Batch]:
+        """This process's ``rows`` of each global batch ``idx[i]`` (host gather).
+
+        Every process holds the same arrays and the same epoch indices, and feeds only
+        its slice, so the global batches are exactly those of a single process.
+        """
+        for i in range(len(idx)):
+            take = idx[i, rows]
+            data = tuple(
+                None if t is None else jax.tree.map(lambda a, t_=take: np.asarray(a)[t_], t)
+                for t in self.arrays
+            )
+            yield Batch(data, mask[i, rows], int(mask[i].sum()), idx.shape[1])
 
     def host_batches(self) -> Iterator[Batch]:
         """Sequential padded batches on the host (evaluate/predict)."""

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from flax import nnx
 
 from nbkeras.callbacks.base import CallbackList
+from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
 from nbkeras.train.state import TrainingState, to_python_logs
 
@@ -66,12 +68,18 @@ def _resolve_verbose(verbose) -> int:
         return 1
     if verbose not in (0, 1, 2, True, False):
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2; received {verbose!r}.")
+    if jax.process_index() != 0:
+        return 0  # several processes: only process 0 prints or shows a live view
     return int(verbose)
 
 
-def _device_tree(tree):
+def _device_tree(tree, placement=None):
     # device_put, not jnp.asarray: a transfer, with no per-shape compile.
-    return None if tree is None else jax.device_put(tree)
+    if tree is None:
+        return None
+    if placement is not None:
+        return placement.put_replicated(tree)
+    return jax.device_put(tree)
 
 
 def fit(
@@ -122,8 +130,10 @@ def fit(
         )
         val_data = _data.adapt(vx, vy, vsw, validation_batch_size or batch_size, validation_steps)
 
+    placement = Placement.capture(model)  # the caller's distribution, for any thread
     first = _peek(train_data)
     state._ensure_built(first.data[0], first.data[1])
+    state._use_placement(placement)
     if isinstance(train_data, _data.ArrayData):
         from nbkeras.train.objectives import check_targets
 
@@ -141,10 +151,13 @@ def fit(
     )
     model.stop_training = False
     resident = None
-    if isinstance(train_data, _data.ArrayData):
-        resident = _device_tree(train_data.arrays)
+    multi_process = placement is not None and placement.multi_process
+    if isinstance(train_data, _data.ArrayData) and not multi_process:
+        resident = _device_tree(train_data.arrays, placement)
     plan = state._execution_plan()
     state._begin_fit(control, initial_epoch)
+    if multi_process:  # every process draws the same shuffles
+        state._shuffle_seed = placement.agree(state._shuffle_seed)
     logs = {}
     lrs: list = []  # the learning rate of each epoch, for History when the control changes it
     try:
@@ -213,7 +226,7 @@ def _host_batches(adapter):
     yield from adapter.host_batches()
 
 
-def _prefetch(batches):
+def _prefetch(batches, placement=None):
     """Start copying batch ``i + 1`` to the device before step ``i`` is dispatched.
 
     Only on accelerators: on CPU the "device" is host memory, so the copy would be the
@@ -221,8 +234,8 @@ def _prefetch(batches):
     dispatched asynchronously, so the generator makes batch ``i + 1`` while step ``i``
     runs.)
     """
-    if jax.default_backend() == "cpu":
-        yield from batches
+    if jax.default_backend() == "cpu" or placement is not None:
+        yield from batches  # (a placement splits each batch over its devices itself)
         return
     pending = None
     for batch in batches:
@@ -245,6 +258,9 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
     """Yield after each dispatched execution (``k`` steps) with batch callbacks run."""
     if resident is not None:
         idx, mask = adapter.epoch_indices(shuffle is True or shuffle == "batch", rng)
+        placement = state.placement
+        if placement is not None:  # every batch splits evenly over the batch axis
+            idx, mask = placement.pad_columns(idx, mask)
         n = len(idx)
         plan.epoch_begin(n)
         # Room for no-op (all-padding) steps so a k-step slice never runs off the end.
@@ -252,8 +268,8 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
         if pad:
             idx = np.concatenate([idx, np.zeros((pad, idx.shape[1]), idx.dtype)])
             mask = np.concatenate([mask, np.zeros((pad, mask.shape[1]), mask.dtype)])
-        idx, mask = jax.device_put(idx), jax.device_put(mask)
-        counter = jax.device_put(np.zeros((), np.int32))
+        idx, mask = _device_tree(idx, placement), _device_tree(mask, placement)
+        counter = _device_tree(np.zeros((), np.int32), placement)
         start = 0
         while start < n:
             k = plan.next_k(n - start)
@@ -269,7 +285,12 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
             if state.model.stop_training:
                 return
         return
-    for i, batch in enumerate(_prefetch(_host_batches(adapter))):
+    batches = _host_batches(adapter)
+    if isinstance(adapter, _data.ArrayData):  # several processes: each feeds its rows
+        idx, mask = adapter.epoch_indices(shuffle is True or shuffle == "batch", rng)
+        idx, mask = state.placement.pad_columns(idx, mask)
+        batches = adapter.local_batches(idx, mask, state.placement.local_rows(idx.shape[1]))
+    for i, batch in enumerate(_prefetch(batches, state.placement)):
         cbs.on_train_batch_begin(i)
         if state._boundary():
             return
@@ -287,7 +308,7 @@ def _evaluate_loop(state, adapter, cbs):
     for i, batch in enumerate(_host_batches(adapter)):
         if cbs is not None:
             cbs.on_test_batch_begin(i)
-        metrics = steps.eval_batch(metrics, params, rest, batch.data, batch.mask)
+        metrics = steps.eval_batch(metrics, params, rest, *state._put_batch(batch))
         if cbs is not None and cbs.needs_batch_logs:
             cbs.on_test_batch_end(i, to_python_logs(steps.results(metrics)))
         elif cbs is not None:
@@ -311,6 +332,7 @@ def evaluate(
     adapter = _data.adapt(x, y, sample_weight, batch_size, steps)
     first = _peek(adapter)
     state._ensure_built(first.data[0], first.data[1])
+    state._use_placement(Placement.capture(state.model))
     cbs = CallbackList(
         callbacks,
         model=state.model,
@@ -341,7 +363,8 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     """See :meth:`nbkeras.Model.predict` (compiled or not)."""
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, None, None, batch_size, steps)
-    fn, params, rest = predict_step_for(model, x)
+    placement = Placement.capture(model)
+    fn, params, rest = predict_step_for(model, x, placement)
     cbs = CallbackList(
         callbacks,
         model=model,
@@ -356,10 +379,13 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     outs, sizes = [], []
     for i, batch in enumerate(_host_batches(adapter)):
         cbs.on_predict_batch_begin(i)
-        outs.append(fn(params, rest, batch.data[0]))
+        xb = batch.data[0]
+        if placement is not None:
+            xb = placement.put_batch(xb, batch.mask)[0]
+        outs.append(fn(params, rest, xb))
         sizes.append(batch.size)
         cbs.on_predict_batch_end(i, {"outputs": outs[-1]} if cbs.needs_batch_logs else {})
-    host = jax.device_get(outs)
+    host = jax.device_get(outs) if placement is None else placement.to_host(outs)
     result = jax.tree.map(
         lambda *parts: np.concatenate([p[:s] for p, s in zip(parts, sizes)]), *host
     )
@@ -369,12 +395,22 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
 
 def predict_on_batch(model, x):
     """See :meth:`nbkeras.Model.predict_on_batch`."""
-    fn, params, rest = predict_step_for(model, x)
-    return jax.tree.map(np.asarray, fn(params, rest, _data.to_numpy_tree(x)))
+    placement = Placement.capture(model)
+    fn, params, rest = predict_step_for(model, x, placement)
+    x = _data.to_numpy_tree(x)
+    if placement is None:
+        return jax.tree.map(np.asarray, fn(params, rest, x))
+    n = _data.num_samples(x)  # padded to the batch axis, then cut back
+    out = fn(params, rest, placement.put_batch(x, np.ones(n, np.float32))[0])
+    return jax.tree.map(lambda a: a[:n], placement.to_host(out))
 
 
-def predict_step_for(model, x):
-    """Build ``model`` from ``x`` if needed; its jitted predict step and variables."""
+def predict_step_for(model, x, placement=None):
+    """Build ``model`` from ``x`` if needed; its jitted predict step and variables.
+
+    With a ``placement`` (a distribution), the model's variables are moved onto its
+    mesh first (once; the model keeps them there).
+    """
     from nbkeras.train import predict as _predict
 
     if not model.built and _data._is_data_structure(x):
@@ -383,7 +419,11 @@ def predict_step_for(model, x):
     state = getattr(model, "training_state", None)
     if state is not None and state.is_live:
         return _predict.predict_step(model, state._params_and_rest())
-    return _predict.predict_step(model)
+    fn, params, rest = _predict.predict_step(model)
+    if placement is not None:
+        params, rest = placement.place((params, rest), copy=False)
+        nnx.update(model, params, rest)
+    return fn, params, rest
 
 
 def train_on_batch(state: TrainingState, x, y=None, sample_weight=None, class_weight=None,
@@ -393,6 +433,7 @@ def train_on_batch(state: TrainingState, x, y=None, sample_weight=None, class_we
     adapter.batch_size = adapter.n
     batch = next(adapter.host_batches())
     state._ensure_built(batch.data[0], batch.data[1])
+    state._use_placement(Placement.capture(state.model))
     state._start()
     try:
         state._reset_metrics()
@@ -410,5 +451,6 @@ def test_on_batch(state: TrainingState, x, y=None, sample_weight=None, return_di
     adapter.batch_size = adapter.n
     batch = next(adapter.host_batches())
     state._ensure_built(batch.data[0], batch.data[1])
+    state._use_placement(Placement.capture(state.model))
     logs = _evaluate_loop(state, adapter, cbs=None)
     return format_logs(state, logs, return_dict)

@@ -74,6 +74,7 @@ class TrainingState:
         self._shuffle_seed: int | None = None
         self._initial_epoch = 0
         self._lr_changed = False  # the control changed the lr during this fit
+        self._placement = None  # nbkeras.distribution Placement of the current call
 
     # ================================================================ public API
     @property
@@ -99,6 +100,16 @@ class TrainingState:
         counts = {k: counts.get(k, 0) for k in ("train", "eval")}
         counts["predict"] = _predict.trace_count(self.model)
         return counts
+
+    @property
+    def placement(self):
+        """The :class:`~nbkeras.distribution.placement.Placement` of the current (or last)
+        fit/evaluate/predict: the mesh and shardings in use; None on one device.
+
+        ``placement.describe(batch_size)`` gives ``{"devices", "axes", "processes",
+        "per_device_batch", ...}`` for progress views.
+        """
+        return self._placement
 
     @property
     def metrics_names(self) -> list[str]:
@@ -271,6 +282,36 @@ class TrainingState:
         if self._steps is None:
             graphdef, _, _ = nnx.split(model, _vars.is_trainable, ...)
             self._steps = Steps(graphdef, self._obj, self.optimizer.transform(), _vars.is_trainable)
+            self._steps.placement = self._placement
+
+    def _use_placement(self, placement) -> None:
+        """Run the next steps under ``placement`` (None: one device).
+
+        Called when ``fit``/``evaluate``/``predict`` starts, with the distribution
+        captured at that moment.  A live state on another placement is moved.
+        """
+        self._placement = placement
+        if placement is not None and self.model.built:
+            placement.check_layouts(self.model.variables)
+        if self._steps is not None:
+            self._steps.placement = placement
+        if self._live and self._get_state() is not None:
+            self._set_state(self._place(self._get_state()))
+
+    def _place(self, tree, copy: bool = True):
+        """``tree`` on the placement's shardings, or back on one device without one."""
+        if self._placement is not None:
+            return self._placement.place(tree, copy=copy)
+        return _to_one_device(tree)
+
+    def _put_batch(self, batch):
+        """A host batch's ``(data, mask)`` on the device(s) of the current placement."""
+        placement = self._placement
+        if placement is None:
+            return batch.data, batch.mask
+        if batch.global_rows is not None:  # this process's rows of a global batch
+            return placement.from_local((batch.data, batch.mask), batch.global_rows)
+        return placement.put_batch(batch.data, batch.mask)
 
     def _execution_plan(self) -> ExecutionPlan:
         """The steps-per-execution plan; an ``"auto"`` decision is kept for later fits."""
@@ -311,9 +352,8 @@ class TrainingState:
             opt = self.optimizer.init_state(params)
         else:
             opt = state["opt"]
-        self._set_state(
-            {"params": params, "rest": rest, "opt": opt, "metrics": self._fresh_metrics()}
-        )
+        state = {"params": params, "rest": rest, "opt": opt, "metrics": self._fresh_metrics()}
+        self._set_state(self._place(state))
         self._live = True
 
     def _finish(self) -> None:
@@ -330,6 +370,8 @@ class TrainingState:
         """Zeroed metric state: built once (one small compile), then copied to device."""
         if self._metrics0 is None:
             self._metrics0 = jax.device_get(jax.jit(self._obj.init_state)())
+        if self._placement is not None:
+            return self._placement.put_replicated(self._metrics0)
         return jax.device_put(self._metrics0)
 
     def _apply_pending(self) -> None:
@@ -371,7 +413,7 @@ class TrainingState:
 
     def _run_batch(self, batch) -> None:
         """One step on a host batch (generators, ``train_on_batch``)."""
-        self._set_state(self._steps.train_batch(self._get_state(), batch.data, batch.mask))
+        self._set_state(self._steps.train_batch(self._get_state(), *self._put_batch(batch)))
 
     def _train_logs(self) -> dict:
         return self._steps.results(self._get_state()["metrics"])
@@ -381,6 +423,10 @@ class TrainingState:
             state = self._get_state()
             return state["params"], state["rest"]
         _, params, rest = nnx.split(self.model, _vars.is_trainable, ...)
+        if self._placement is not None:
+            # Move the model itself (once): later calls find it already placed.
+            params, rest = self._place((params, rest), copy=False)
+            nnx.update(self.model, params, rest)
         return params, rest
 
     def __repr__(self) -> str:
@@ -388,6 +434,13 @@ class TrainingState:
             f"<TrainingState optimizer={type(self.optimizer).__name__} "
             f"live={self._live} trace_counts={self.trace_counts}>"
         )
+
+
+def _to_one_device(tree):
+    """Arrays spread over several devices (an earlier distribution) back on one."""
+    leaves = jax.tree.leaves(tree)
+    spread = any(isinstance(a, jax.Array) and len(a.sharding.device_set) > 1 for a in leaves)
+    return jax.device_put(tree, jax.devices()[0]) if spread else tree
 
 
 def _all_built(model) -> bool:

@@ -72,6 +72,9 @@ class Steps:
         self.tx = tx
         self.trainable = trainable
         self.trace_counts = {"train": 0, "eval": 0}
+        # A nbkeras.distribution Placement (or None): consulted at trace time to split
+        # batches on the batch axis and pin the returned state to its shardings.
+        self.placement = None
         self.train_batch = jax.jit(self._train_step, donate_argnums=0)
         self.eval_batch = jax.jit(self._eval_batch, donate_argnums=0)
         self.results = jax.jit(self.obj.results)
@@ -125,8 +128,17 @@ class Steps:
         total = total + _regularization(params) + sum(extra, jnp.zeros(()))
         return total, (parts, y_list, y_pred_list, new_rest)
 
+    def _place_batch(self, batch, mask):
+        if self.placement is None:
+            return batch, mask
+        return self.placement.constrain_batch(batch, mask)
+
+    def _place_state(self, tree):
+        return tree if self.placement is None else self.placement.constrain(tree)
+
     def _train_step(self, state, batch, mask):
         self.trace_counts["train"] += 1  # runs at trace time only
+        batch, mask = self._place_batch(batch, mask)
         (total, aux), grads = jax.value_and_grad(self._loss, has_aux=True)(
             state["params"], state["rest"], batch, mask, True
         )
@@ -137,7 +149,8 @@ class Steps:
         metrics = self.obj.update_state(
             state["metrics"], total, parts, y_list, y_pred_list, batch[2], mask
         )
-        return {"params": params, "rest": new_rest, "opt": opt, "metrics": metrics}
+        new = {"params": params, "rest": new_rest, "opt": opt, "metrics": metrics}
+        return self._place_state(new)
 
     # ---------------------------------------------------------------- entry points
     def _train_multi(self, state, data, idx, mask):
@@ -154,6 +167,8 @@ class Steps:
 
     def _eval_batch(self, metrics, params, rest, batch, mask):
         self.trace_counts["eval"] += 1
+        batch, mask = self._place_batch(batch, mask)
         total, aux = self._loss(params, rest, batch, mask, False)
         parts, y_list, y_pred_list, _ = aux
-        return self.obj.update_state(metrics, total, parts, y_list, y_pred_list, batch[2], mask)
+        metrics = self.obj.update_state(metrics, total, parts, y_list, y_pred_list, batch[2], mask)
+        return self._place_state(metrics)
