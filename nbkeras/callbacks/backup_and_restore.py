@@ -76,7 +76,6 @@ class BackupAndRestore(Callback):
         self._batches_seen_since_last_saving = 0
         self._counter = 0
         if save_freq != "epoch":
-            self.lazy_batch_logs = True
             self.on_train_batch_end = self._on_train_batch_end
 
     # ------------------------------------------------------------------ restore

@@ -1,7 +1,11 @@
 """``Callback``, ``CallbackList`` and ``History`` with Keras's hook names.
 
-Logs passed to batch hooks are only materialised (a host sync) when some callback
-actually overrides a batch hook; epoch logs are Python floats.
+One rule decides which hooks run (Keras's): a hook counts when it is overridden, on the
+class or assigned on the instance (``cb.on_train_batch_end = f``).  Batch hooks of
+callbacks that do not override them are never called, so a fit with only epoch-level
+callbacks dispatches its steps without waiting for them.  Batch logs arrive as a lazy
+mapping (fetched from the device when first read); ``self.model`` syncs the running
+fit's variables into the model before returning it, as Keras does on JAX.
 """
 
 from __future__ import annotations
@@ -15,17 +19,25 @@ _BATCH_HOOKS = (
     "on_test_batch_end",
     "on_predict_batch_begin",
     "on_predict_batch_end",
-    "on_batch_begin",
-    "on_batch_end",
 )
+# on_train_batch_* call on_batch_* by default: overriding either one counts.
+_ALIASES = {
+    "on_train_batch_begin": "on_batch_begin",
+    "on_train_batch_end": "on_batch_end",
+}
+
+
+def _default(fn):
+    fn._nbkeras_default = True
+    return fn
 
 
 class Callback:
     """Base class of callbacks: override the ``on_*`` hooks you need.
 
-    ``self.model`` is the model being trained; ``self.params`` holds ``epochs``,
-    ``steps`` and ``verbose``.  Setting ``self.model.stop_training = True`` ends ``fit``
-    after the current epoch.
+    ``self.model`` is the model being trained (its variables synced from the running
+    fit when read); ``self.params`` holds ``epochs``, ``steps`` and ``verbose``.
+    Setting ``self.model.stop_training = True`` ends ``fit`` after the current step.
 
     Example:
         >>> class Stop(Callback):
@@ -33,10 +45,6 @@ class Callback:
         ...         if logs["loss"] < 0.1:
         ...             self.model.stop_training = True
     """
-
-    # Set to True in subclasses that read weights or logs every batch but do not
-    # override a batch hook by name (rare).
-    needs_batch_logs = False
 
     def __init__(self):
         self.params = {}
@@ -50,34 +58,58 @@ class Callback:
 
     @property
     def model(self):
-        return self._model
+        """The model, with the running fit's latest variables written into it."""
+        model = self._model
+        state = getattr(model, "training_state", None)
+        if state is not None:
+            state.sync_to_model()
+        return model
 
-    def _overrides(self, hook: str) -> bool:
-        return getattr(type(self), hook) is not getattr(Callback, hook)
+    def implements(self, hook: str) -> bool:
+        """True if ``hook`` is overridden (on the class or assigned on the instance)."""
+        names = (hook, _ALIASES[hook]) if hook in _ALIASES else (hook,)
+        for name in names:
+            method = getattr(self, name, None)
+            func = getattr(method, "__func__", method)
+            if method is not None and not getattr(func, "_nbkeras_default", False):
+                return True
+        return False
 
-    @property
-    def uses_batch_hooks(self) -> bool:
-        return self.needs_batch_logs or any(self._overrides(h) for h in _BATCH_HOOKS)
-
+    @_default
     def on_batch_begin(self, batch, logs=None): ...
+    @_default
     def on_batch_end(self, batch, logs=None): ...
+    @_default
     def on_epoch_begin(self, epoch, logs=None): ...
+    @_default
     def on_epoch_end(self, epoch, logs=None): ...
+    @_default
     def on_train_batch_begin(self, batch, logs=None):
         self.on_batch_begin(batch, logs=logs)
 
+    @_default
     def on_train_batch_end(self, batch, logs=None):
         self.on_batch_end(batch, logs=logs)
 
+    @_default
     def on_test_batch_begin(self, batch, logs=None): ...
+    @_default
     def on_test_batch_end(self, batch, logs=None): ...
+    @_default
     def on_predict_batch_begin(self, batch, logs=None): ...
+    @_default
     def on_predict_batch_end(self, batch, logs=None): ...
+    @_default
     def on_train_begin(self, logs=None): ...
+    @_default
     def on_train_end(self, logs=None): ...
+    @_default
     def on_test_begin(self, logs=None): ...
+    @_default
     def on_test_end(self, logs=None): ...
+    @_default
     def on_predict_begin(self, logs=None): ...
+    @_default
     def on_predict_end(self, logs=None): ...
 
     def __repr__(self) -> str:
@@ -121,14 +153,18 @@ class History(Callback):
 
 
 class CallbackList:
-    """Dispatches hooks to callbacks; tells the engine whether batch logs are needed.
+    """Dispatches hooks to callbacks; nothing else.
+
+    Every hook receives a mapping as ``logs`` (``{}`` where the caller has none), as in
+    Keras.  Batch hooks go only to callbacks that implement them
+    (:meth:`Callback.implements`).
 
     Args:
         callbacks: The user's callbacks.
         model: The model (set on each callback).
-        add_history: Append a :class:`History` (``fit`` does).
-        add_progbar: Append the progress display for ``verbose``.
-        **params: ``epochs``, ``steps``, ``verbose``.
+        add_history: Append a :class:`History` (``fit`` does) unless one is given.
+        progress: A progress callback to put first (the loop chooses it), or None.
+        **params: ``epochs``, ``steps``, ``verbose``... (``callback.params``).
     """
 
     def __init__(
@@ -136,7 +172,7 @@ class CallbackList:
         callbacks: Iterable[Callback] | None = None,
         model=None,
         add_history: bool = False,
-        add_progbar: bool = False,
+        progress: Callback | None = None,
         **params,
     ):
         callbacks = list(callbacks or [])
@@ -152,47 +188,50 @@ class CallbackList:
             if self.history is None:
                 self.history = History()
                 callbacks.append(self.history)
-        if add_progbar and params.get("verbose"):
-            from nbkeras.callbacks.progbar import make_progress_callback
-
-            callbacks.insert(0, make_progress_callback(params.get("verbose")))
+        if progress is not None:
+            callbacks.insert(0, progress)
         self.callbacks = callbacks
         self.model = model
         for cb in callbacks:
             cb.set_model(model)
             cb.set_params(dict(params))
-        self.needs_batch_logs = any(cb.uses_batch_hooks for cb in callbacks)
+        self._targets: dict[str, list] = {}
 
     def append(self, cb: Callback) -> None:
         cb.set_model(self.model)
         self.callbacks.append(cb)
-        self.needs_batch_logs = self.needs_batch_logs or cb.uses_batch_hooks
+        self._targets.clear()
 
     def set_params(self, params: dict) -> None:
         for cb in self.callbacks:
             cb.set_params(dict(params))
 
-    def _call(self, hook: str, *args, batch_only: bool = False) -> None:
-        for cb in self.callbacks:
-            if batch_only and getattr(cb, "lazy_batch_logs", False):
-                getattr(cb, hook)(*args)
-                continue
-            if (
-                batch_only
-                and not cb._overrides(hook)
-                and not (
-                    hook.startswith("on_train_batch")
-                    and (cb._overrides("on_batch_begin") or cb._overrides("on_batch_end"))
-                )
-                and not cb.needs_batch_logs
-            ):
-                continue
-            getattr(cb, hook)(*args)
+    def implements(self, hook: str) -> bool:
+        """True if some callback implements ``hook``."""
+        return bool(self._callbacks_for(hook))
+
+    def _callbacks_for(self, hook: str) -> list:
+        targets = self._targets.get(hook)
+        if targets is None:
+            if hook in _BATCH_HOOKS:
+                targets = [cb for cb in self.callbacks if cb.implements(hook)]
+            else:
+                targets = list(self.callbacks)
+            self._targets[hook] = targets
+        return targets
+
+    def _call(self, hook: str, args: tuple, logs) -> None:
+        targets = self._callbacks_for(hook)
+        if not targets:
+            return
+        logs = {} if logs is None else logs
+        for cb in targets:
+            getattr(cb, hook)(*args, logs)
 
     def __getattr__(self, hook: str):
         if not hook.startswith("on_"):
             raise AttributeError(hook)
-        batch_only = "batch" in hook
-        return lambda *args, **kwargs: self._call(
-            hook, *args, *kwargs.values(), batch_only=batch_only
-        )
+        if hook in ("on_train_begin", "on_train_end", "on_test_begin", "on_test_end",
+                    "on_predict_begin", "on_predict_end"):
+            return lambda logs=None: self._call(hook, (), logs)
+        return lambda index, logs=None: self._call(hook, (index,), logs)

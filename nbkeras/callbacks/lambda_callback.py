@@ -58,8 +58,6 @@ class LambdaCallback(Callback):
             if not callable(fn):
                 raise TypeError(f"LambdaCallback `{name}` must be callable, received {fn!r}.")
             setattr(self, name, _with_logs(fn, 2 if ("epoch" in name or "batch" in name) else 1))
-            if "batch" in name:
-                self.needs_batch_logs = True
 
 
 def _with_logs(fn, n_args: int):

@@ -94,7 +94,6 @@ class ModelCheckpoint(MonitorCallback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = None
         if save_freq != "epoch":
-            self.lazy_batch_logs = True
             self.on_train_batch_end = self._on_train_batch_end
 
     def on_epoch_begin(self, epoch, logs=None):

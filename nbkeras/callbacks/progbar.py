@@ -1,7 +1,7 @@
 """Terminal progress: a one-line bar (``verbose=1``) or one line per epoch (``verbose=2``).
 
-In a notebook, ``make_progress_callback`` returns the live view of
-:mod:`nbkeras.notebook.live` instead.
+In a notebook the training loop adds the live view of :mod:`nbkeras.notebook.live`
+instead (see ``nbkeras.train.loop.progress_callback``).
 """
 
 from __future__ import annotations
@@ -10,18 +10,6 @@ import sys
 import time
 
 from nbkeras.callbacks.base import Callback
-
-
-def make_progress_callback(verbose: int) -> Callback:
-    """The progress display for ``verbose``: notebook view if in Jupyter, else text."""
-    try:
-        from nbkeras.notebook.live import in_notebook, make_live_view
-
-        if in_notebook():
-            return make_live_view(verbose)
-    except ImportError:
-        pass
-    return ProgbarLogger(verbose=verbose)
 
 
 def _fmt(logs) -> str:
@@ -59,8 +47,6 @@ class ProgbarLogger(Callback):
         dynamic: Redraw in place with ``\\r`` (default: when ``stream`` is a terminal).
     """
 
-    lazy_batch_logs = True
-
     def __init__(self, verbose: int = 1, interval: float = 0.1, stream=None, dynamic=None):
         super().__init__()
         self.verbose = verbose
@@ -75,10 +61,6 @@ class ProgbarLogger(Callback):
         self._last = 0.0
         self._width = 0
         self._start = time.perf_counter()
-
-    @property
-    def uses_batch_hooks(self) -> bool:
-        return False
 
     # ------------------------------------------------------------------ output
     def _write_line(self, text: str, final: bool) -> None:

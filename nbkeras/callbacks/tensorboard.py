@@ -118,9 +118,8 @@ class TensorBoard(Callback):
         self._epoch_start = (0.0, 0)
         self._last_batch_log = (0.0, 0)
         if update_freq != "epoch":
-            # Bound per instance and marked lazy: the engine hands over logs that are
-            # only fetched from the device when read (every ``update_freq`` batches).
-            self.lazy_batch_logs = True
+            # Assigned on the instance: only batch-level TensorBoards get batch hooks;
+            # the lazy logs are fetched from the device when read (every update_freq).
             self.on_train_batch_end = self._on_train_batch_end
 
     # ------------------------------------------------------------------ writers

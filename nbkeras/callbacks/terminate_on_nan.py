@@ -22,8 +22,6 @@ class TerminateOnNaN(Callback):
         >>> model.fit(x, y, callbacks=[TerminateOnNaN()])
     """
 
-    lazy_batch_logs = True
-
     def __init__(self, raise_error: bool = False, check_freq: int = 1):
         super().__init__()
         if isinstance(check_freq, bool) or not isinstance(check_freq, int) or check_freq < 1:
@@ -34,8 +32,7 @@ class TerminateOnNaN(Callback):
         self.raise_error = bool(raise_error)
         self.check_freq = check_freq
         self._seen = 0
-        # Bound per instance so the engine's class-level check does not force a
-        # sync every batch: the lazy logs are only fetched when read.
+        # The lazy batch logs are fetched from the device only every check_freq batches.
         self.on_train_batch_end = self._check
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -13,26 +13,25 @@ only the final state.
 
 Redraws are throttled (``interval``, default 0.5 s) and batch logs are lazy: device
 values are fetched only when a redraw happens, so training is not synced every step.
+
+The view is split in two: this callback keeps a :class:`~nbkeras.notebook.progress.Progress`
+record up to date (``view.progress``), and the pure functions of
+:mod:`nbkeras.notebook.render` draw it.
 """
 
 from __future__ import annotations
 
-import base64
 import sys
 import time
 
 from nbkeras.callbacks.base import Callback
-from nbkeras.notebook import svg
+from nbkeras.notebook import render
 from nbkeras.notebook.env import in_notebook
-from nbkeras.notebook.panel import (
-    DisplaySink,
-    PanelMixin,
-    RecordingSink,
-    _scalars,
-)
+from nbkeras.notebook.panel import DisplaySink, RecordingSink, _scalars
+from nbkeras.notebook.progress import Progress
 
 
-class LiveView(PanelMixin, Callback):
+class LiveView(Callback):
     """Live progress panel and learning-curve plot for notebooks.
 
     Added automatically by ``fit``/``evaluate``/``predict`` with ``verbose`` 1, 2 or
@@ -47,12 +46,14 @@ class LiveView(PanelMixin, Callback):
             seconds (short runs show a one-line result).
         sink: Where bundles go (default: IPython display handles).
 
+    Attributes:
+        progress: The :class:`~nbkeras.notebook.progress.Progress` record as of the
+            last redraw.
+
     Example:
         >>> from nbkeras.notebook import LiveView
         >>> model.fit(x, y, epochs=5, verbose=0, callbacks=[LiveView()])  # doctest: +SKIP
     """
-
-    lazy_batch_logs = True
 
     def __init__(
         self,
@@ -71,10 +72,6 @@ class LiveView(PanelMixin, Callback):
         self.eval_delay = eval_delay
         self.sink = sink if sink is not None else DisplaySink()
         self._reset("train")
-
-    @property
-    def uses_batch_hooks(self) -> bool:  # batch logs arrive lazily; never force a sync
-        return False
 
     # ------------------------------------------------------------------ state
     def _reset(self, mode: str) -> None:
@@ -102,6 +99,7 @@ class LiveView(PanelMixin, Callback):
         self._step_points: dict[str, list] = {}
         self._plot_dirty = True
         self._batch_size = None
+        self.progress = Progress(mode=mode)
 
     def _steps(self):
         return self.params.get("steps")
@@ -110,10 +108,10 @@ class LiveView(PanelMixin, Callback):
         return self._gsteps_before + self._done
 
     def _traces(self, kind: str) -> int:
-        try:
-            return int(self.model.training_state.trace_counts[kind])
-        except Exception:
+        state = getattr(self.model, "training_state", None)
+        if state is None:
             return -1
+        return int(state.trace_counts.get(kind, -1))
 
     def _find_batch_size(self):
         bs = self.params.get("batch_size")
@@ -239,43 +237,64 @@ class LiveView(PanelMixin, Callback):
             self._step_points.setdefault(k, []).append((x, v))
         self._plot_dirty = True
 
+    def _rate(self, now: float):
+        dt = now - self._rate_t0
+        n = self._gstep() - self._rate_step0
+        return n / dt if dt > 0 and n > 0 else None
+
+    def _eta(self, now: float):
+        rate = self._rate(now)
+        steps = self._steps()
+        if rate is None or not steps:
+            return None, None
+        epoch_eta = max(steps - self._done, 0) / rate
+        if self._mode != "train":
+            return epoch_eta, epoch_eta
+        remaining = max(self.params.get("epochs", 1) - self._epoch - 1, 0)
+        times = self._epoch_times[1:] or [steps / rate]
+        return epoch_eta, epoch_eta + remaining * (sum(times) / len(times))
+
+    def _snapshot(self, now: float) -> Progress:
+        """The record the renderers draw, as of ``now``."""
+        epoch_eta, total_eta = self._eta(now)
+        return Progress(
+            mode=self._mode,
+            phase=self._phase,
+            epoch=self._epoch,
+            epochs=self.params.get("epochs", 1),
+            steps=self._steps(),
+            done=self._done,
+            epochs_seen=self._epochs_seen,
+            elapsed=now - self._t_begin,
+            compile_s=self._compile_s,
+            traced=self._traced,
+            note=self._eval_note,
+            rate=self._rate(now),
+            batch_size=self._batch_size,
+            epoch_eta=epoch_eta,
+            total_eta=total_eta,
+            values=dict(self._vals),
+            points=self._points,
+            step_points=self._step_points,
+        )
+
     def _draw(self, now: float, logs, force: bool = False, final: bool = False) -> None:
         try:
             if logs is not None:
                 self._read(logs, now)
             self._last_draw = now
             self._shown = True
-            self.sink.put("bar", {"text/html": self._bar_html(now), "text/plain": self._text(now)})
+            p = self.progress = self._snapshot(now)
+            self.sink.put("bar", {"text/html": render.render_html(p),
+                                  "text/plain": render.render_text(p)})
             if self._mode == "train" and self.plot and (self._plot_dirty or final or force):
                 self._plot_dirty = False
-                self.sink.put("plot", self._plot_bundle(final))
+                self.sink.put("plot", render.plot_bundle(p, png=final and self.final_png))
         except Exception as e:  # a display problem must never stop training
             if not getattr(self, "_warned", False):
                 self._warned = True
                 print(f"nbkeras live view disabled: {type(e).__name__}: {e}", file=sys.stderr)
             self.sink = RecordingSink()
-
-    def _all_points(self) -> dict:
-        pts = {k: list(v) for k, v in self._points.items()}
-        for k, v in self._step_points.items():
-            pts.setdefault(k, []).extend(v)
-        return pts
-
-    def _plot_bundle(self, final: bool) -> dict:
-        pts = self._all_points()
-        charts = svg.curves_svg(pts) if pts else [svg.line_chart([], title="loss")]
-        bundle = {
-            "image/svg+xml": svg.compose(charts),
-            "text/plain": f"<nbkeras live plot: {', '.join(pts) or 'waiting for data'}>",
-        }
-        if final and self.final_png and pts:
-            try:  # for front ends that do not show SVG from untrusted notebooks
-                from nbkeras.notebook.raster import curves_png
-
-                bundle["image/png"] = base64.b64encode(curves_png(pts)).decode("ascii")
-            except Exception:
-                pass
-        return bundle
 
 
 def make_live_view(verbose) -> LiveView:

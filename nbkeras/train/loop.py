@@ -7,6 +7,8 @@ asynchronously.
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+
 import jax
 import numpy as np
 from flax import nnx
@@ -17,50 +19,58 @@ from nbkeras.train import data as _data
 from nbkeras.train.state import TrainingState, to_python_logs
 
 
-class LazyLogs(dict):
-    """Batch logs that are fetched from the device only when a callback reads them."""
+class LazyLogs(MutableMapping):
+    """Batch logs fetched from the device only when a callback first reads them.
+
+    A mapping like the dict Keras passes (``logs["loss"]``, ``logs.get``, ``dict(logs)``);
+    writes go into the fetched copy.
+    """
+
+    __slots__ = ("_fetch", "_data")
 
     def __init__(self, fetch):
-        super().__init__()
         self._fetch = fetch
-        self._loaded = False
+        self._data = None
 
-    def _load(self):
-        if not self._loaded:
-            self._loaded = True
-            super().update(self._fetch())
+    def _load(self) -> dict:
+        if self._data is None:
+            self._data = dict(self._fetch())
+        return self._data
 
-    def __getitem__(self, k):
-        self._load()
-        return super().__getitem__(k)
+    def __getitem__(self, key):
+        return self._load()[key]
 
-    def get(self, k, default=None):
-        self._load()
-        return super().get(k, default)
+    def __setitem__(self, key, value) -> None:
+        self._load()[key] = value
 
-    def items(self):
-        self._load()
-        return super().items()
-
-    def keys(self):
-        self._load()
-        return super().keys()
-
-    def values(self):
-        self._load()
-        return super().values()
+    def __delitem__(self, key) -> None:
+        del self._load()[key]
 
     def __iter__(self):
-        self._load()
-        return super().__iter__()
+        return iter(self._load())
 
-    def __len__(self):
-        self._load()
-        return super().__len__()
+    def __len__(self) -> int:
+        return len(self._load())
 
-    def __contains__(self, k):
-        self._load()
-        return super().__contains__(k)
+    def __repr__(self) -> str:
+        return f"LazyLogs({self._load()!r})"
+
+
+def progress_callback(verbose: int):
+    """The progress display ``fit``/``evaluate``/``predict`` add for ``verbose`` 1 or 2.
+
+    The notebook live view inside a Jupyter kernel (decided at call time), the text
+    progress bar elsewhere.
+    """
+    from nbkeras.notebook.env import in_notebook
+
+    if in_notebook():
+        from nbkeras.notebook.live import make_live_view
+
+        return make_live_view(verbose)
+    from nbkeras.callbacks.progbar import ProgbarLogger
+
+    return ProgbarLogger(verbose=verbose)
 
 
 def _resolve_verbose(verbose) -> int:
@@ -143,7 +153,7 @@ def fit(
         callbacks,
         model=model,
         add_history=True,
-        add_progbar=True,
+        progress=progress_callback(verbose) if verbose else None,
         epochs=epochs,
         steps=getattr(train_data, "steps", None),
         verbose=verbose,
@@ -247,10 +257,7 @@ def _prefetch(batches, placement=None):
         yield pending
 
 
-def _batch_logs(state, cbs):
-    if cbs.needs_batch_logs:
-        state.sync_to_model()
-        return to_python_logs(state._train_logs())
+def _batch_logs(state):
     return LazyLogs(lambda: to_python_logs(state._train_logs()))
 
 
@@ -279,7 +286,7 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
                 return
             counter, leaves = state._run(k, counter, resident, idx, mask)
             plan.after_dispatch(leaves, stop - start)
-            cbs.on_train_batch_end(stop - 1, _batch_logs(state, cbs))
+            cbs.on_train_batch_end(stop - 1, _batch_logs(state))
             yield
             start = stop
             if state.model.stop_training:
@@ -295,7 +302,7 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
         if state._boundary():
             return
         state._run_batch(batch)
-        cbs.on_train_batch_end(i, _batch_logs(state, cbs))
+        cbs.on_train_batch_end(i, _batch_logs(state))
         yield
         if state.model.stop_training:
             return
@@ -309,9 +316,7 @@ def _evaluate_loop(state, adapter, cbs):
         if cbs is not None:
             cbs.on_test_batch_begin(i)
         metrics = steps.eval_batch(metrics, params, rest, *state._put_batch(batch))
-        if cbs is not None and cbs.needs_batch_logs:
-            cbs.on_test_batch_end(i, to_python_logs(steps.results(metrics)))
-        elif cbs is not None:
+        if cbs is not None:
             cbs.on_test_batch_end(i, LazyLogs(lambda m=metrics: to_python_logs(steps.results(m))))
     return to_python_logs(steps.results(metrics))
 
@@ -336,7 +341,7 @@ def evaluate(
     cbs = CallbackList(
         callbacks,
         model=state.model,
-        add_progbar=True,
+        progress=progress_callback(verbose) if verbose else None,
         verbose=verbose,
         steps=getattr(adapter, "steps", None),
         epochs=1,
@@ -368,7 +373,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     cbs = CallbackList(
         callbacks,
         model=model,
-        add_progbar=True,
+        progress=progress_callback(verbose) if verbose else None,
         verbose=verbose,
         steps=getattr(adapter, "steps", None),
         epochs=1,
@@ -384,7 +389,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             xb = placement.put_batch(xb, batch.mask)[0]
         outs.append(fn(params, rest, xb))
         sizes.append(batch.size)
-        cbs.on_predict_batch_end(i, {"outputs": outs[-1]} if cbs.needs_batch_logs else {})
+        cbs.on_predict_batch_end(i, {"outputs": outs[-1]})
     host = jax.device_get(outs) if placement is None else placement.to_host(outs)
     result = jax.tree.map(
         lambda *parts: np.concatenate([p[:s] for p, s in zip(parts, sizes)]), *host

@@ -67,7 +67,8 @@ class TrainingState:
         self._state = None
         self._flat = None  # (leaves, treedef) while an epoch runs on flat leaves
         self._plan: ExecutionPlan | None = None
-        self._live = False  # True while the device state is newer than the model
+        self._live = False  # True while fit owns the variables (device state)
+        self._synced = True  # False once a step ran after the last sync_to_model()
         self._running = False  # True inside fit
         self._metrics0 = None
         self._control = FitControl()
@@ -150,10 +151,12 @@ class TrainingState:
 
         A no-op when no fit is running: the model already holds the latest values.
         """
+        if not self._live or self._synced:
+            return
         state = self._get_state()
-        if self._live and state is not None:
-            nnx.update(self.model, state["params"], state["rest"])
-            self.optimizer.sync_from_state(state["opt"])
+        nnx.update(self.model, state["params"], state["rest"])
+        self.optimizer.sync_from_state(state["opt"])
+        self._synced = True
 
     def reload_from_model(self) -> None:
         """Take the model's variables into a running fit (after ``load_weights``).
@@ -355,6 +358,7 @@ class TrainingState:
         state = {"params": params, "rest": rest, "opt": opt, "metrics": self._fresh_metrics()}
         self._set_state(self._place(state))
         self._live = True
+        self._synced = True
 
     def _finish(self) -> None:
         """Sync and hand the variables back to the model for good."""
@@ -409,11 +413,13 @@ class TrainingState:
             plan.compile_in_background(fused, (leaves, counter, resident, idx, mask))
         leaves, counter = self._steps.epoch_fn(treedef, k)(leaves, counter, resident, idx, mask)
         self._flat = (leaves, treedef)
+        self._synced = False
         return counter, leaves
 
     def _run_batch(self, batch) -> None:
         """One step on a host batch (generators, ``train_on_batch``)."""
         self._set_state(self._steps.train_batch(self._get_state(), *self._put_batch(batch)))
+        self._synced = False
 
     def _train_logs(self) -> dict:
         return self._steps.results(self._get_state()["metrics"])

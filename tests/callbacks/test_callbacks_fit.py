@@ -146,8 +146,11 @@ def test_epoch_level_callbacks_keep_async_dispatch(tmp_path, monkeypatch):
         callbacks.TensorBoard(tmp_path / "tb2", update_freq=3),
         callbacks.TerminateOnNaN(check_freq=4),
     ]
-    assert CallbackList(quiet).needs_batch_logs is False
-    assert CallbackList([callbacks.LambdaCallback(on_train_batch_end=print)]).needs_batch_logs
+    assert not CallbackList(quiet[:5]).implements("on_train_batch_end")  # epoch-level only
+    assert CallbackList(quiet[5:6]).implements("on_train_batch_end")  # update_freq=3
+    assert CallbackList([callbacks.LambdaCallback(on_train_batch_end=print)]).implements(
+        "on_train_batch_end"
+    )
     # Count host fetches of batch logs: TensorBoard(update_freq=3) reads every 3rd batch,
     # TerminateOnNaN(check_freq=4) every 4th; 8 batches -> 2 + 2 (batch 3 and 6; 4 and 8).
     fetches = []

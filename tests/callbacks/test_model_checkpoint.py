@@ -65,8 +65,8 @@ def test_save_weights_every_n_batches(tmp_path):
 def test_batch_level_saves_read_logs_only_when_saving(tmp_path):
     cb = callbacks.ModelCheckpoint(tmp_path / "x.weights.h5", save_weights_only=True,
                                    save_freq=5)
-    assert not cb.uses_batch_hooks and cb.lazy_batch_logs
-    assert not callbacks.ModelCheckpoint(tmp_path / "x.keras").uses_batch_hooks
+    assert cb.implements("on_train_batch_end")  # batch-level saves: hook assigned
+    assert not callbacks.ModelCheckpoint(tmp_path / "x.keras").implements("on_train_batch_end")
 
 
 def test_bad_arguments(tmp_path):

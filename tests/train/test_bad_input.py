@@ -42,7 +42,8 @@ def test_incompatible_input_shape_names_layer():
 
 
 def test_sparse_labels_out_of_range():
-    with pytest.raises(ValueError, match=r"12"):
+    with pytest.raises(ValueError, match=r"received label 12 but the model outputs 3 classes "
+                                         r"\(valid labels are 0\.\.2\)\. Check the labels"):
         _model().fit(np.zeros((4, 4)), np.array([0, 1, 2, 12]), verbose=0)
 
 
