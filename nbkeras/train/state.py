@@ -147,14 +147,17 @@ class TrainingState:
             self._shuffle_seed = int(seed)
 
     def sync_to_model(self) -> None:
-        """Write the latest variables and optimizer counters into the model (cheap, no copy).
+        """Write the latest variables and optimizer counters into the model.
 
         A no-op when no fit is running: the model already holds the latest values.
         """
         if not self._live or self._synced:
             return
         state = self._get_state()
-        nnx.update(self.model, state["params"], state["rest"])
+        # Copies: the next step donates the state's buffers, and the model must stay
+        # readable (also through references a callback captured) after that.
+        params, rest = jax.device_put((state["params"], state["rest"]), may_alias=False)
+        nnx.update(self.model, params, rest)
         self.optimizer.sync_from_state(state["opt"])
         self._synced = True
 

@@ -139,7 +139,7 @@ def test_evaluate_and_predict(model, data):
     model.predict(x, batch_size=8, verbose=0, callbacks=[LiveView(sink=long, eval_delay=0.0)])
     assert Attrs(long.current["bar"]["text/html"]).by_class["nbk-live"]["data-progress"] == "1.0"
     quiet = RecordingSink()
-    model.predict(x, verbose=0, callbacks=[LiveView(sink=quiet)])
+    model.predict(x, verbose=0, callbacks=[LiveView(sink=quiet, eval_delay=60.0)])
     assert quiet.current == {}  # a short predict shows nothing
 
 
