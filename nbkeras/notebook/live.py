@@ -108,7 +108,8 @@ class LiveView(Callback):
         return self._gsteps_before + self._done
 
     def _traces(self, kind: str) -> int:
-        state = getattr(self.model, "training_state", None)
+        # self._model, not self.model: reading trace counts needs no weight sync.
+        state = getattr(self._model, "training_state", None)
         if state is None:
             return -1
         return int(state.trace_counts.get(kind, -1))

@@ -83,8 +83,8 @@ class ExecutionPlan:
         elif self._phase == "time_fused":
             self._phase = "warm_fused"
 
-    def next_k(self, remaining: int) -> int:
-        """Steps to run in the next dispatch (at most ``remaining``, unless padded)."""
+    def next_k(self) -> int:
+        """Steps to run in the next dispatch (the epoch's index array is padded for it)."""
         if self.decided:
             return self.k
         if self._phase == "compile" and self._compiler is not None:

@@ -175,6 +175,8 @@ def fit(
         state._start()
         state._control._report_learning_rate(state.learning_rate)
         for epoch in range(state._initial_epoch, epochs):
+            if state._boundary():  # stopped between epochs: no empty epoch is logged
+                break
             rng = np.random.default_rng((state._shuffle_seed, epoch))
             state._reset_metrics()
             cbs.on_epoch_begin(epoch)
@@ -279,11 +281,12 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
         counter = _device_tree(np.zeros((), np.int32), placement)
         start = 0
         while start < n:
-            k = plan.next_k(n - start)
+            if state._boundary():  # pause, new learning rate, stop (FitControl)
+                return
+            k = plan.next_k()
             stop = min(start + k, n)
             cbs.on_train_batch_begin(start)
-            if state._boundary():
-                return
+            state._apply_pending()  # a learning rate a callback just set
             counter, leaves = state._run(k, counter, resident, idx, mask)
             plan.after_dispatch(leaves, stop - start)
             cbs.on_train_batch_end(stop - 1, _batch_logs(state))
@@ -298,9 +301,10 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
         idx, mask = state.placement.pad_columns(idx, mask)
         batches = adapter.local_batches(idx, mask, state.placement.local_rows(idx.shape[1]))
     for i, batch in enumerate(_prefetch(batches, state.placement)):
-        cbs.on_train_batch_begin(i)
         if state._boundary():
             return
+        cbs.on_train_batch_begin(i)
+        state._apply_pending()
         state._run_batch(batch)
         cbs.on_train_batch_end(i, _batch_logs(state))
         yield

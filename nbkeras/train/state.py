@@ -388,14 +388,17 @@ class TrainingState:
             state["opt"] = self.optimizer.pending_updates(state["opt"])
 
     def _boundary(self) -> bool:
-        """Between two dispatches: pause, new learning rate, stop.  True to stop."""
+        """Before a dispatch: wait while paused, take a new learning rate, stop.
+
+        Returns:
+            True if the fit must stop (``model.stop_training`` is set too).
+        """
         control = self._control
         control._wait_if_paused()
         lr = control._take_learning_rate()
         if lr is not None:
             self._apply_learning_rate(lr)
             self._lr_changed = True
-        self._apply_pending()
         if control.stop_requested:
             self.model.stop_training = True
             return True

@@ -262,3 +262,20 @@ def test_sync_and_reload_are_noops_outside_fit_and_work_inside():
     model.fit(X, Y, batch_size=BATCH, epochs=2, verbose=0, callbacks=[Reset(), Check()])
     for a in seen[0]:
         np.testing.assert_array_equal(a, 0.0)
+
+
+def test_stop_requested_at_an_epoch_end_logs_no_empty_epoch():
+    model = _model()
+    ctl = FitControl()
+
+    class StopAtEpochEnd(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                threading.Thread(target=ctl.request_stop).start()
+                while not ctl.stop_requested:
+                    threading.Event().wait(0.001)
+
+    hist = model.fit(X, Y, batch_size=BATCH, epochs=5, verbose=0, control=ctl,
+                     callbacks=[StopAtEpochEnd()])
+    assert hist.epoch == [0, 1] and len(hist.history["loss"]) == 2
+    assert all(np.isfinite(hist.history["loss"]))
