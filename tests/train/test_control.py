@@ -98,8 +98,8 @@ def test_training_state_request_stop_with_fused_dispatches():
     assert cb.batches == [(0, 3)]
 
 
-def _main_thread_is_waiting(control) -> bool:
-    frame = sys._current_frames()[threading.main_thread().ident]
+def _loop_thread_is_waiting(ident) -> bool:
+    frame = sys._current_frames()[ident]
     names = []
     while frame is not None:
         names.append(frame.f_code.co_name)
@@ -115,18 +115,20 @@ def test_pause_blocks_without_spinning_and_resume_gives_identical_results():
     ctl = FitControl()
     seen_while_paused = []
 
+    loop_thread = threading.get_ident()  # fit runs on this thread
+
     def pause_then_resume():
         ctl.pause()
 
         def watcher():  # runs while the loop thread is blocked
             try:
                 for _ in range(2000):
-                    if _main_thread_is_waiting(ctl):
+                    if _loop_thread_is_waiting(loop_thread):
                         break
                     threading.Event().wait(0.005)
-                seen_while_paused.append((_main_thread_is_waiting(ctl), len(cb.batches)))
+                seen_while_paused.append((_loop_thread_is_waiting(loop_thread), len(cb.batches)))
                 threading.Event().wait(0.05)
-                seen_while_paused.append((_main_thread_is_waiting(ctl), len(cb.batches)))
+                seen_while_paused.append((_loop_thread_is_waiting(loop_thread), len(cb.batches)))
                 seen_while_paused.append(ctl.paused)
             finally:
                 ctl.resume()  # never leave the fit blocked, even if something failed
