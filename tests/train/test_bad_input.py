@@ -72,3 +72,10 @@ def test_bad_constructor_arguments():
         layers.Dense(3, unitz=4)
     with pytest.raises(ValueError, match=r"shape=\(784,\)"):
         keras.Input(shape=784)
+
+
+def test_evaluate_rejects_unknown_arguments():
+    m = _model()
+    with pytest.raises(ValueError, match=r"evaluate\(\) got arguments it does not recognise: "
+                                         r"\['use_multiprocesing'\]"):
+        m.evaluate(np.zeros((4, 4)), np.zeros(4), verbose=0, use_multiprocesing=True)
