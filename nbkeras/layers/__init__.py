@@ -67,6 +67,7 @@ from nbkeras.layers.pooling import (
     MaxPooling3D,
 )
 from nbkeras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from nbkeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from nbkeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -79,4 +80,6 @@ from nbkeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
+from nbkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from nbkeras.layers.wrappers import ModuleLayer
