@@ -80,6 +80,6 @@ from nbkeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
-from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
 from nbkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
 from nbkeras.layers.wrappers import ModuleLayer

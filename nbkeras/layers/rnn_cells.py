@@ -9,7 +9,6 @@ per step (``sequence_fns``).  Dropout masks are drawn once per sequence, as in K
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
