@@ -19,6 +19,7 @@ from nbkeras.layers.conv_transpose import (
 )
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
 from nbkeras.layers.input_layer import Input, InputLayer
+from nbkeras.layers.masking import Masking
 from nbkeras.layers.merging import (
     Add,
     Average,

@@ -35,6 +35,8 @@ class ReLU(_Elementwise):
         [0.0, 3.0, 6.0]
     """
 
+    _supports_masking = True
+
     def __init__(
         self, max_value=None, negative_slope: float = 0.0, threshold: float = 0.0, **kwargs
     ):
@@ -94,6 +96,8 @@ class PReLU(Layer):
         >>> PReLU()(jnp.array([[-1.0, 2.0]])).tolist()
         [[0.0, 2.0]]
     """
+
+    _supports_masking = True
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from nbkeras.layers import _mask_flow
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
@@ -169,6 +170,23 @@ class Layer(WeightsMixin, nnx.Module):
             "Subclasses of Layer must define call(self, inputs)."
         )
 
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes on (or computes) a mask; True if it overrides
+        ``compute_mask`` unless set explicitly (Keras's rule)."""
+        value = getattr(self, "_supports_masking", None)
+        if value is None:
+            return type(self).compute_mask is not Layer.compute_mask
+        return value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self._supports_masking = bool(value)
+
+    def compute_mask(self, inputs, previous_mask):
+        """The mask of the outputs (used when ``supports_masking``); passes it on by default."""
+        return previous_mask
+
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape`` (found by tracing ``call``)."""
         from nbkeras.layers import symbolic
@@ -195,12 +213,14 @@ class Layer(WeightsMixin, nnx.Module):
                 kwargs["training"] = training
         else:
             kwargs.pop("training", None)
+        previous_mask = _mask_flow.fill_mask_args(self, args, kwargs)
         if "mask" in kwargs and not self._call_accepts("mask"):
             kwargs.pop("mask")
         previous = current_training()
         _context.training = training
         try:
             outputs = self.call(*args, **kwargs)
+            _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
             if self._activity_regularizer is not None:
                 self._add_activity_loss(outputs)
             return outputs

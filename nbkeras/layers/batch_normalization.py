@@ -38,6 +38,8 @@ class BatchNormalization(_AffineConfig, Layer):
         (4, 3)
     """
 
+    _supports_masking = True
+
     def __init__(
         self,
         axis: int = -1,

@@ -33,6 +33,8 @@ class Dense(Layer):
         (2, 3)
     """
 
+    _supports_masking = True
+
     def __init__(
         self,
         units: int,
@@ -163,6 +165,11 @@ class Embedding(Layer):
             self.set_weights(self._initial_weights)
             self._initial_weights = None
 
+    def compute_mask(self, inputs, mask=None):
+        if not self.mask_zero:
+            return None
+        return jnp.not_equal(inputs, 0)
+
     def call(self, inputs):
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             inputs = inputs.astype("int32")
@@ -188,6 +195,8 @@ class Activation(Layer):
         Array([0., 2.], dtype=float32)
     """
 
+    _supports_masking = True
+
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -202,6 +211,8 @@ class Activation(Layer):
 
 class Identity(Layer):
     """Returns its input unchanged."""
+
+    _supports_masking = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -222,6 +233,8 @@ class Dropout(Layer):
         Array([[1., 1.],
                [1., 1.]], dtype=float32)
     """
+
+    _supports_masking = True
 
     def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -281,15 +294,25 @@ class Lambda(Layer):
                 f"{type(function).__name__}."
             )
         self.function = function
+        self.mask = mask
+        self._supports_masking = mask is not None
         self.arguments = dict(arguments or {})
         self._output_shape_arg = output_shape
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, mask=None, training=None):
         kwargs = dict(self.arguments)
-        if training is not None and "training" in _fn_params(self.function):
+        params = _fn_params(self.function)
+        if training is not None and "training" in params:
             kwargs["training"] = training
+        if "mask" in params:
+            kwargs["mask"] = mask
         return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
 
     def get_config(self):
         from nbkeras.saving import lambda_serialization

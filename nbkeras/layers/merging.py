@@ -20,9 +20,19 @@ class _Merge(Layer):
     """Element-wise merge of a list of tensors (Keras's ``Merge`` base class)."""
 
     min_inputs, max_inputs = 1, None
+    _supports_masking = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: the OR of the input masks (``None`` if any input is unmasked)."""
+        if mask is None or not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        out = jnp.asarray(mask[0], bool)
+        for m in mask[1:]:
+            out = out | jnp.asarray(m, bool)
+        return out
 
     def _fail(self, problem: str, shapes) -> ValueError:
         return named_error(
@@ -178,6 +188,21 @@ class Concatenate(_Merge):
     def call(self, inputs):
         self._validate(self._check_list(inputs))
         return jnp.concatenate(list(inputs), axis=self.axis)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras: per-input masks broadcast to the inputs, concatenated, any over the last axis."""
+        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        full = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                full.append(jnp.ones(x.shape, bool))
+            else:
+                m = jnp.asarray(m, bool)
+                if m.ndim < x.ndim:
+                    m = jnp.broadcast_to(m[..., None], x.shape)
+                full.append(m)
+        return jnp.any(jnp.concatenate(full, axis=self.axis), axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}

@@ -28,6 +28,8 @@ class LayerNormalization(_AffineConfig, Layer):
         (2, 3)
     """
 
+    _supports_masking = True
+
     def __init__(
         self,
         axis=-1,
@@ -122,6 +124,8 @@ class GroupNormalization(_AffineConfig, Layer):
         (1, 4, 4, 6)
     """
 
+    _supports_masking = True
+
     def __init__(
         self,
         groups: int = 32,
@@ -203,6 +207,8 @@ class UnitNormalization(Layer):
         >>> UnitNormalization()(jnp.array([[3.0, 4.0]])).tolist()
         [[0.6000000238418579, 0.800000011920929]]
     """
+
+    _supports_masking = True
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -285,6 +285,10 @@ class GlobalAveragePooling1D(_GlobalPooling):
         kind="average", rank=1, name="GlobalAveragePooling1D", example="(2, 8, 3)", result="(2, 3)"
     )
     rank, mode = 1, "avg"
+    _supports_masking = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

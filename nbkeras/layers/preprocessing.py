@@ -29,6 +29,8 @@ class Rescaling(Layer):
         [2.0]
     """
 
+    _supports_masking = True
+
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
         # Plain Python values: nnx modules keep arrays only inside Variables.
@@ -64,6 +66,8 @@ class Normalization(Layer):
         >>> norm(np.array([[2.0]])).tolist()
         [[1.0]]
     """
+
+    _supports_masking = True
 
     def __init__(self, axis=-1, mean=None, variance=None, invert: bool = False, **kwargs):
         super().__init__(**kwargs)

@@ -16,6 +16,7 @@ import numpy as np
 from flax import errors as flax_errors
 from flax import nnx
 
+from nbkeras._keras_mask import get_keras_mask, set_keras_mask
 from nbkeras.layers.base import Layer, _freeze
 
 # Two different stand-ins for unknown (None) dimensions: an output dimension that
@@ -184,20 +185,28 @@ def _trace_output(layer, args, kwargs, sentinel):
     structs = [
         jax.ShapeDtypeStruct(_concrete(leaves[i].shape, sentinel), leaves[i].dtype) for i in sym
     ]
+    # Keras masks of the symbolic inputs travel into the trace and out of it.
+    in_masks = [get_keras_mask(leaves[i]) for i in sym]
+    mask_structs = [
+        None if m is None else jax.ShapeDtypeStruct(_concrete(m.shape, sentinel), m.dtype)
+        for m in in_masks
+    ]
 
     # Run a copy merged inside the trace, so stateful layers (batch norm or dropout with
     # training=True) may update their variables without touching the live layer.
     graphdef, state = nnx.split(layer)
 
-    def run(*arrays):
+    def run(arrays, masks):
         filled = list(leaves)
-        for i, a in zip(sym, arrays):
+        for i, a, m in zip(sym, arrays, masks):
             filled[i] = a
+            set_keras_mask(a, m)
         a, k = jax.tree.unflatten(treedef, filled)
         copy = nnx.merge(graphdef, jax.tree.map(lambda v: v, state))
-        return copy(*a, **k)
+        out = copy(*a, **k)
+        return out, jax.tree.map(get_keras_mask, out)
 
-    return jax.eval_shape(run, *structs)
+    return jax.eval_shape(run, structs, mask_structs)
 
 
 def _dry_run(layer, args, kwargs):
@@ -205,26 +214,32 @@ def _dry_run(layer, args, kwargs):
 
     def zeros(x):
         if is_symbolic(x):
-            return jnp.zeros(_concrete(x.shape, _SENTINELS[0]), x.dtype)
+            out = jnp.zeros(_concrete(x.shape, _SENTINELS[0]), x.dtype)
+            m = get_keras_mask(x)
+            if m is not None:
+                set_keras_mask(out, jnp.ones(_concrete(m.shape, _SENTINELS[0]), m.dtype))
+            return out
         return x
 
     a, k = jax.tree.map(zeros, (args, kwargs), is_leaf=is_symbolic)
     layer(*a, **k)
 
 
-def output_spec(layer, args, kwargs):
-    """Shapes/dtypes of ``layer(*args, **kwargs)`` with ``None`` for unknown sizes."""
+def output_spec(layer, args, kwargs, with_masks=False):
+    """Shapes/dtypes of ``layer(*args, **kwargs)`` with ``None`` for unknown sizes
+    (and of the outputs' Keras masks, ``None`` where unmasked, if ``with_masks``)."""
     try:
         first = _trace_output(layer, args, kwargs, _SENTINELS[0])
     except flax_errors.TraceContextError:
         _dry_run(layer, args, kwargs)
         first = _trace_output(layer, args, kwargs, _SENTINELS[0])
     second = _trace_output(layer, args, kwargs, _SENTINELS[1])
-    return jax.tree.map(
+    spec = jax.tree.map(
         lambda a, b: (tuple(None if x != y else x for x, y in zip(a.shape, b.shape)), a.dtype),
         first,
         second,
     )
+    return spec if with_masks else spec[0]
 
 
 def _is_spec(x) -> bool:
@@ -248,7 +263,7 @@ def symbolic_call(layer, args, kwargs):
         else:
             _dry_run(layer, args, kwargs)
     try:
-        spec = output_spec(layer, args, kwargs)
+        spec, mask_spec = output_spec(layer, args, kwargs, with_masks=True)
     except (TypeError, ValueError) as e:
         if getattr(e, "_nbkeras_named", False):
             raise
@@ -257,6 +272,7 @@ def symbolic_call(layer, args, kwargs):
             f"{_describe(first)}: {e}"
         ) from e
     outputs = jax.tree.map(lambda s: KerasTensor(s[0], s[1]), spec, is_leaf=lambda x: _is_spec(x))
+    _attach_symbolic_masks(outputs, mask_spec)
     Node(layer, args, kwargs, outputs)
     if layer._build_shapes is None:
         layer._build_shapes = _freeze(jax.tree.map(lambda t: t.shape, first, is_leaf=is_symbolic))
@@ -266,6 +282,17 @@ def symbolic_call(layer, args, kwargs):
             out_shapes if not isinstance(outputs, list) else list(out_shapes)
         )
     return outputs
+
+
+def _attach_symbolic_masks(outputs, mask_spec) -> None:
+    """Give output KerasTensors a symbolic ``_keras_mask`` where the layer set one."""
+    outs = jax.tree.leaves(outputs, is_leaf=is_symbolic)
+    masks = jax.tree.leaves(mask_spec, is_leaf=lambda x: x is None or _is_spec(x))
+    if len(outs) != len(masks):
+        return
+    for out, m in zip(outs, masks):
+        if m is not None:
+            out._keras_mask = KerasTensor(m[0], m[1], name=f"{out.name}_mask")
 
 
 def _describe(x) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from nbkeras._keras_mask import get_keras_mask
 from nbkeras.losses.functions import squeeze_or_expand_to_same_rank
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -40,6 +41,19 @@ def _align_weight(values, sample_weight):
     if 0 < sample_weight.ndim < values.ndim:
         sample_weight = _row_mask(sample_weight, values.ndim)
     return values, sample_weight
+
+
+def _with_keras_mask(element_mask, keras_mask, values):
+    """Combine a loss's element mask with the prediction's Keras mask (Keras ignores
+    masked timesteps: the mean is over unmasked elements)."""
+    if keras_mask is None:
+        return element_mask
+    keras_mask = jnp.asarray(keras_mask, bool)
+    if keras_mask.ndim > values.ndim or keras_mask.shape != values.shape[: keras_mask.ndim]:
+        return element_mask
+    keras_mask = jnp.reshape(keras_mask, keras_mask.shape + (1,) * (values.ndim - keras_mask.ndim))
+    keras_mask = jnp.broadcast_to(keras_mask, values.shape)
+    return keras_mask if element_mask is None else element_mask & keras_mask
 
 
 def reduce_weighted(
@@ -149,6 +163,7 @@ class Loss:
             mask: Optional ``(batch,)`` 0/1 padding mask.
             reduction: Overrides ``self.reduction`` when given.
         """
+        keras_mask = get_keras_mask(y_pred)  # e.g. a sequence mask from Embedding(mask_zero)
         y_pred = jnp.asarray(y_pred, self._dtype)
         y_true = jnp.asarray(y_true, self._dtype)
         if mask is not None:
@@ -156,6 +171,7 @@ class Loss:
             keep = _row_mask(jnp.asarray(mask) > 0, y_true.ndim)
             y_true = jnp.where(keep, y_true, jnp.zeros((), y_true.dtype))
         values, element_mask = self.call_with_mask(y_true, y_pred)
+        element_mask = _with_keras_mask(element_mask, keras_mask, values)
         return reduce_weighted(
             values,
             sample_weight=sample_weight,
