@@ -1,6 +1,12 @@
 """Keras layers as Flax NNX modules (``nbkeras.layers``)."""
 
 from nbkeras.layers.activation_layers import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from nbkeras.layers.attention import (
+    GroupedQueryAttention,
+    GroupQueryAttention,
+    MultiHeadAttention,
+)
+from nbkeras.layers.attention_simple import AdditiveAttention, Attention
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.conv import (
@@ -18,6 +24,7 @@ from nbkeras.layers.conv_transpose import (
     Convolution2DTranspose,
 )
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
+from nbkeras.layers.einsum_dense import EinsumDense
 from nbkeras.layers.input_layer import Input, InputLayer
 from nbkeras.layers.masking import Masking
 from nbkeras.layers.merging import (
