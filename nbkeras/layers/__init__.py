@@ -7,6 +7,15 @@ from nbkeras.layers.attention import (
     MultiHeadAttention,
 )
 from nbkeras.layers.attention_simple import AdditiveAttention, Attention
+from nbkeras.layers.augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomRotation,
+    RandomTranslation,
+    RandomZoom,
+)
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.conv import (
