@@ -2,8 +2,10 @@
 
 Loading a lambda runs code stored in the file, so :func:`deserialize_function` refuses
 it unless safe mode is off (``load_model(..., safe_mode=False)``).  Named functions are
-stored by name and looked up (registered objects, ``nbkeras.ops``, activations, or a
-module that is already imported), which runs no code from the file.
+stored by name and looked up among registered objects, ``custom_objects`` and nbkeras's
+own functions (``nbkeras.ops``, activations, losses, metrics).  Only with safe mode off
+may a name also resolve to a function of another module that is already imported (e.g.
+``os.system``): a crafted file could otherwise call it with arguments of its choosing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,16 @@ import marshal
 import sys
 import types
 from typing import Any
+
+_FOREIGN_FUNCTION_MESSAGE = (
+    "The config names the function {name!r} from the module {module!r}{where}. In safe mode "
+    "(the default) a file may only refer to nbkeras/Keras functions, functions registered "
+    "with @nbkeras.saving.register_keras_serializable() and those passed in custom_objects, "
+    "because calling an arbitrary function named by a file can run any code (e.g. "
+    "os.system). If the function is yours, pass custom_objects={{{name!r}: {name}}}; if you "
+    "trust the source of the file, pass safe_mode=False, e.g. "
+    "nbkeras.models.load_model(path, safe_mode=False)."
+)
 
 _SAFE_MODE_MESSAGE = (
     "The config contains a Python lambda{where}, stored as bytecode. Loading it would run "
@@ -86,9 +98,9 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
         config = {"class_name": "function", "config": config, "module": None}
     if not isinstance(config, dict):
         raise ValueError(f"Cannot interpret {config!r} as a serialized function{where}.")
+    if safe_mode is None:
+        safe_mode = serialization_lib.in_safe_mode()
     if config.get("class_name") == "__lambda__":
-        if safe_mode is None:
-            safe_mode = serialization_lib.in_safe_mode()
         if safe_mode:
             raise ValueError(_SAFE_MODE_MESSAGE.format(where=where))
         inner = config["config"]
@@ -96,12 +108,23 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
     if config.get("class_name") == "function":
         name = config["config"]
         registered = config.get("registered_name")
+        if not isinstance(name, str) or not isinstance(registered, str | None):
+            raise ValueError(
+                f"Invalid function config{where}: expected the function's name as a string, "
+                f"received {name!r}."
+            )
         for key in (registered, name):
             if key and key != "function":
                 obj = object_registration.get_registered_object(key, custom_objects)
                 if obj is not None:
                     return obj
-        fn = _builtin_function(name, config.get("module"))
+        module = config.get("module")
+        if not isinstance(module, str | None):
+            raise ValueError(f"Invalid function config{where}: module {module!r} is not a string.")
+        if safe_mode and not _is_trusted_module(module):
+            raise ValueError(_FOREIGN_FUNCTION_MESSAGE.format(name=name, module=module,
+                                                              where=where))
+        fn = _builtin_function(name, module, allow_imported=not safe_mode)
         if fn is not None:
             return fn
         raise ValueError(
@@ -112,11 +135,20 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
     return serialization_lib.deserialize_keras_object(config, custom_objects)
 
 
-def _builtin_function(name: str, module: str | None):
+#: Modules whose functions a file may name in safe mode. They are looked up by name among
+#: nbkeras's own functions (never in the module itself): ``jax.numpy.tanh`` -> ``ops.tanh``.
+_TRUSTED_PACKAGES = ("keras", "nbkeras", "builtins", "jax", "numpy", "math")
+
+
+def _is_trusted_module(module: str | None) -> bool:
+    return not module or module.split(".", 1)[0] in _TRUSTED_PACKAGES
+
+
+def _builtin_function(name: str, module: str | None, allow_imported: bool = False):
     import nbkeras
     from nbkeras import activations, ops
 
-    if module and not module.startswith(("keras", "nbkeras")):
+    if allow_imported and module and not module.startswith(("keras", "nbkeras")):
         mod = sys.modules.get(module)  # only modules already imported: runs no code
         fn = getattr(mod, name, None) if mod is not None else None
         if callable(fn):

@@ -132,6 +132,6 @@ def restore_optimizer_variables(model, values: list, filepath: str) -> bool:
         return False
     new = list(flat)
     for pos, value in zip(keras_positions, values):
-        new[pos] = jnp.asarray(value, dtype=jnp.asarray(flat[pos]).dtype)
+        new[pos] = jnp.asarray(np.asarray(value), dtype=jnp.asarray(flat[pos]).dtype)
     training_state.optimizer_state = jax.tree.unflatten(treedef, new)
     return True

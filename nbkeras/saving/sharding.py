@@ -95,6 +95,7 @@ class _ShardedView:
                     f"Shard '{path}' listed in '{self.filepath}' cannot be read (missing, "
                     f"truncated or corrupt): {e}"
                 ) from None
+            weights_h5.check_plain_file(self.files[shard], path)
         return self.files[shard]
 
     def get(self, path):

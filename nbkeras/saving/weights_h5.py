@@ -174,8 +174,88 @@ def _read_array(ds) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- read
+#: Most HDF5 objects (groups + datasets) a weights file may hold; a model with a million
+#: layers does not exist, a crafted file with that many groups only costs time.
+MAX_OBJECTS = 200_000
+_NUMERIC_KINDS = "biuf"
+
+
+def check_plain_file(h5, filepath: str) -> None:
+    """Refuse anything in an HDF5 file that could read data from outside it.
+
+    Only hard-linked groups and datasets with numeric data stored inside the file are
+    accepted. External links, soft links, datasets with external raw storage and virtual
+    datasets (which map other files into the dataset) are refused with a ValueError
+    naming the object, before any data is read.
+
+    Raises:
+        ValueError: For a link, external or virtual dataset, non-numeric dataset, or a file
+            with more than ``MAX_OBJECTS`` objects.
+    """
+    fix = (
+        "nbkeras reads only plain datasets stored inside a weights file, because links, "
+        "external storage and virtual datasets can pull in other files from this computer. "
+        "Keras and nbkeras never write them; re-save the weights from a trusted copy of the "
+        "model with model.save_weights(path)."
+    )
+    stack = [("", h5)]
+    seen: set = set()
+    count = 0
+    while stack:
+        path, group = stack.pop()
+        for key in group.keys():
+            full = f"{path}/{key}"
+            link = group.get(key, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise ValueError(
+                    f"'{filepath}' contains an external link at '{full}' that points to "
+                    f"'{link.path}' in the file '{link.filename}'. {fix}"
+                )
+            if isinstance(link, h5py.SoftLink):
+                raise ValueError(
+                    f"'{filepath}' contains a soft link at '{full}' (to '{link.path}'). {fix}"
+                )
+            obj = group[key]
+            count += 1
+            if count > MAX_OBJECTS:
+                raise ValueError(
+                    f"'{filepath}' holds more than {MAX_OBJECTS} HDF5 objects, far more than a "
+                    "weights file needs; it is not a weights file written by save_weights."
+                )
+            if isinstance(obj, h5py.Group):
+                ident = h5py.h5o.get_info(obj.id).addr  # hard links may form cycles
+                if ident not in seen:
+                    seen.add(ident)
+                    stack.append((full, obj))
+            elif isinstance(obj, h5py.Dataset):
+                _check_dataset(obj, full, filepath, fix)
+
+
+def _check_dataset(ds, path: str, filepath: str, fix: str) -> None:
+    if ds.is_virtual:
+        sources = sorted({m.file_name for m in ds.virtual_sources()})[:3]
+        raise ValueError(
+            f"'{filepath}' contains a virtual dataset at '{path}' that maps data from "
+            f"{sources}. {fix}"
+        )
+    if ds.external:
+        files = sorted({str(e[0]) for e in ds.external})[:3]
+        raise ValueError(
+            f"'{filepath}' contains the dataset '{path}' whose data is stored in the "
+            f"external file(s) {files}. {fix}"
+        )
+    if ds.dtype.kind not in _NUMERIC_KINDS:
+        raise ValueError(
+            f"'{filepath}' contains the dataset '{path}' of type {ds.dtype}, expected numbers "
+            "(weights are stored as int, uint, bool or float arrays). The file is corrupt or "
+            "was not written by save_weights."
+        )
+
+
 def check_weights_file(h5: h5py.File, filepath: str) -> None:
     """Raise a ValueError if the HDF5 file does not have Keras 3's weights layout."""
+    if isinstance(h5, h5py.File):
+        check_plain_file(h5, filepath)
     keys = list(h5.keys())
     if "layers" in keys or "vars" in keys or "_layer_checkpoint_dependencies" in keys:
         return
@@ -213,11 +293,11 @@ def read_model_weights(model, h5: h5py.File, filepath: str, skip_mismatch: bool 
             raise ValueError(msg + " Pass skip_mismatch=True to skip such layers.")
         pairs = []
         for key, w in zip(stored, weights):
-            value = _read_array(group[key])
-            if tuple(value.shape) != tuple(w.shape):
+            ds = _get_dataset(group, key, f"{vpath}/{key}", filepath)
+            if tuple(ds.shape) != tuple(w.shape):  # checked before reading: bounded memory
                 msg = (
                     f"Layer {label} weight '{w.get_metadata().get('path', key)}' has shape "
-                    f"{tuple(w.shape)}, but '{filepath}' stores shape {tuple(value.shape)} "
+                    f"{tuple(w.shape)}, but '{filepath}' stores shape {tuple(ds.shape)} "
                     f"at '{vpath}/{key}'."
                 )
                 if skip_mismatch:
@@ -226,7 +306,7 @@ def read_model_weights(model, h5: h5py.File, filepath: str, skip_mismatch: bool 
                     pairs = None
                     break
                 raise ValueError(msg + " Pass skip_mismatch=True to skip such layers.")
-            pairs.append((w, value))
+            pairs.append((w, _read_array(ds)))
         if pairs:
             assignments.extend(pairs)
     import jax.numpy as jnp
@@ -236,15 +316,43 @@ def read_model_weights(model, h5: h5py.File, filepath: str, skip_mismatch: bool 
     group = _get_group(h5, EXTRA_GROUP)
     if group is not None:
         for key, var in _extra_state(model).items():
-            if key in group and tuple(group[key].shape) == tuple(np.shape(var.get_value())):
+            ds = group.get(key)
+            if isinstance(ds, h5py.Dataset) and tuple(ds.shape) == tuple(
+                np.shape(var.get_value())
+            ):
                 var.set_value(jnp.asarray(_read_array(group[key]), dtype=var.get_value().dtype))
     if load_optimizer:
         group = _get_group(h5, "optimizer/vars")
         if group is not None:
             from nbkeras.saving import optimizer_state
 
-            values = [_read_array(group[k]) for k in _sorted_keys(group)]
+            values = [
+                _LazyArray(_get_dataset(group, k, f"optimizer/vars/{k}", filepath))
+                for k in _sorted_keys(group)
+            ]
             optimizer_state.restore_optimizer_variables(model, values, filepath)
+
+
+class _LazyArray:
+    """A stored array read only when converted: its shape can be checked first."""
+
+    def __init__(self, ds):
+        self.ds = ds
+        self.shape = tuple(ds.shape)
+
+    def __array__(self, dtype=None, copy=None):
+        value = _read_array(self.ds)
+        return value if dtype is None else value.astype(dtype)
+
+
+def _get_dataset(group, key: str, path: str, filepath: str):
+    obj = group.get(key)
+    if not isinstance(obj, h5py.Dataset):
+        raise ValueError(
+            f"'{filepath}' is corrupt: '{path}' should be a dataset of weights, found "
+            f"{type(obj).__name__}."
+        )
+    return obj
 
 
 def _get_group(h5, path):
