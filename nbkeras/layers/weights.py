@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from nbkeras import _weight_budget
 from nbkeras import variables as _vars
 from nbkeras.layers.tracking import _modules_in, _pending_weights, _variables_in, _weights_of
 
@@ -70,6 +71,7 @@ class WeightsMixin:
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
         init = initializers.get(initializer)
+        _weight_budget.charge(shape, dtype, self.name, f"a weight '{name}'")  # loading a file
         with jax.ensure_compile_time_eval():
             value = jnp.asarray(init(shape, dtype=dtype), dtype=dtype)
         if value.shape != shape:

@@ -21,7 +21,8 @@ import zipfile
 
 import h5py
 
-from nbkeras.saving import object_registration, serialization_lib, weights_h5
+from nbkeras import _weight_budget
+from nbkeras.saving import limits, object_registration, serialization_lib, weights_h5
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -132,7 +133,7 @@ def compile_from_config(model, config: dict, custom_objects=None) -> None:
             weighted_metrics=(des(config.get("weighted_metrics"), custom_objects)),
             steps_per_execution=spe if isinstance(spe, int) and spe >= 1 else 1,
         )
-    except (TypeError, ValueError, KeyError) as e:
+    except Exception as e:  # noqa: BLE001 - any bad compile_config: warn, stay usable
         warnings.warn(
             f"Could not compile the loaded model from its saved compile_config: {e}. The "
             "model is returned uncompiled; call model.compile(...) before training.",
@@ -257,7 +258,7 @@ def load_weights(model, filepath, skip_mismatch: bool = False, **kwargs) -> None
         sharding.load_sharded(model, filepath, skip_mismatch)
     elif filepath.endswith(".keras") or zipfile.is_zipfile(filepath) or os.path.isdir(filepath):
         with _open_archive(filepath) as archive:
-            data = archive.read(WEIGHTS_FILENAME)
+            data = archive.read(WEIGHTS_FILENAME, limits.max_weights_file_bytes(model))
         with _open_h5(io.BytesIO(data), f"{filepath}/{WEIGHTS_FILENAME}") as h5:
             weights_h5.read_model_weights(model, h5, filepath, skip_mismatch)
     else:
@@ -303,18 +304,36 @@ class _Archive:
             return sorted(os.listdir(self.filepath))
         return self.zf.namelist()
 
-    def read(self, name: str) -> bytes:
+    def size(self, name: str) -> int:
+        """The member's inflated size as the archive declares it (nothing is read)."""
         if name not in self.names():
             raise ValueError(
                 f"'{self.filepath}' has no {name}: expected {_EXPECTED}; the archive contains "
                 f"{self.names()[:10]}."
             )
         if self.zf is None:
+            path = os.path.join(self.filepath, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                raise ValueError(
+                    f"'{path}' is a link or not a regular file. A .keras directory must hold "
+                    "its files itself: nbkeras reads nothing outside the saved model."
+                )
+            return os.path.getsize(path)
+        return self.zf.getinfo(name).file_size
+
+    def read(self, name: str, limit: int | None = None) -> bytes:
+        """The member's bytes; with ``limit``, refuse (before reading) a larger member."""
+        size = self.size(name)
+        if limit is not None:
+            limits.check_member_size(size, limit, name, self.filepath)
+        if self.zf is None:
             with open(os.path.join(self.filepath, name), "rb") as f:
-                return f.read()
+                return f.read(size + 1)
         try:
-            return self.zf.read(name)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            with self.zf.open(name) as f:
+                return f.read()  # zipfile stops at the declared size (then checks the CRC)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+                RuntimeError) as e:
             raise ValueError(
                 f"'{self.filepath}' is corrupt: its member {name} cannot be read ({e})."
             ) from None
@@ -386,29 +405,42 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             "model.load_weights(path); load_model reads '.keras' files."
         )
     with _open_archive(filepath) as archive:
-        raw = archive.read(CONFIG_FILENAME)
-        try:
-            config = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ValueError(
-                f"'{filepath}' is corrupt: its config.json is not valid JSON ({e})."
-            ) from None
+        raw = archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES)
+        config = limits.parse_json(raw, f"'{filepath}' is corrupt: its config.json")
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(
                 f"'{filepath}' has a config.json that does not describe a Keras model "
                 "(expected a dict with 'class_name' and 'config')."
             )
-        weights = archive.read(WEIGHTS_FILENAME)
-    compile_config = config.pop("compile_config", None)
-    try:
-        with object_registration.CustomObjectScope(custom_objects or {}):
-            model = serialization_lib.deserialize_keras_object(
-                config, custom_objects, safe_mode=safe_mode
-            )
-    except ValueError as e:
-        raise ValueError(f"Could not load the model in '{filepath}': {e}") from e
+        stored = archive.size(WEIGHTS_FILENAME)
+        compile_config = config.pop("compile_config", None)
+        budget = _weight_budget.weight_budget(
+            limits.weight_budget_for(stored),
+            f"'{filepath}' stores only {_weight_budget.format_bytes(stored)} of weights",
+        )
+        try:
+            with object_registration.CustomObjectScope(custom_objects or {}), budget:
+                model = serialization_lib.deserialize_keras_object(
+                    config, custom_objects, safe_mode=safe_mode
+                )
+        except ValueError as e:
+            raise ValueError(f"Could not load the model in '{filepath}': {e}") from e
+        except RecursionError:
+            raise ValueError(
+                f"Could not load the model in '{filepath}': its config nests models or "
+                "layers too deeply to rebuild. The file is corrupt or crafted."
+            ) from None
+        except Exception as e:  # a config nbkeras did not write: the file is at fault
+            where = serialization_lib.config_error_origin(e)
+            raise ValueError(
+                f"Could not load the model in '{filepath}': its config.json is invalid"
+                f"{where} ({type(e).__name__}: {e}). The file is corrupt, was edited by "
+                "hand, or was written by an incompatible program."
+            ) from e
+        weights = archive.read(WEIGHTS_FILENAME, limits.max_weights_file_bytes(model))
     if compile and compile_config:
-        compile_from_config(model, compile_config, custom_objects)
+        with serialization_lib.SafeModeScope(safe_mode):
+            compile_from_config(model, compile_config, custom_objects)
     with _open_h5(io.BytesIO(weights), f"{filepath}/{WEIGHTS_FILENAME}") as h5:
         weights_h5.read_model_weights(model, h5, filepath, load_optimizer=compile)
     return model
@@ -416,7 +448,12 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 
 def model_from_json(json_string: str, custom_objects: dict | None = None):
     """A model (with fresh weights) from ``model.to_json()``."""
-    config = json.loads(json_string)
+    config = limits.parse_json(json_string, "The JSON string passed to model_from_json")
+    if not isinstance(config, dict):
+        raise ValueError(
+            "model_from_json expects the JSON of a model config (a JSON object, as written "
+            f"by model.to_json()), received a JSON {type(config).__name__}."
+        )
     config.pop("compile_config", None)
     with object_registration.CustomObjectScope(custom_objects or {}):
         return serialization_lib.deserialize_keras_object(config, custom_objects)

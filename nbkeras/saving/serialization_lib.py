@@ -272,12 +272,24 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
             custom_objects,
         )
     cls = retrieve_class(config, custom_objects)
-    with _reg.CustomObjectScope(custom_objects or {}):
-        obj = _instantiate(cls, inner, custom_objects)
-    build = config.get("build_config")
-    if build is not None:
-        build_from_config(obj, build)
+    try:
+        with _reg.CustomObjectScope(custom_objects or {}):
+            obj = _instantiate(cls, inner, custom_objects)
+        build = config.get("build_config")
+        if build is not None:
+            build_from_config(obj, build)
+    except Exception as e:
+        if not hasattr(e, "_nbk_config_of"):  # the innermost object being created
+            name = inner.get("name") if isinstance(inner, dict) else None
+            e._nbk_config_of = f"{cls.__name__} '{name}'" if name else cls.__name__
+        raise
     return obj
+
+
+def config_error_origin(error: BaseException) -> str:
+    """``" while creating Dense 'dense'"`` for an error raised by deserialization, else ``""``."""
+    where = getattr(error, "_nbk_config_of", None)
+    return f" while creating {where}" if where else ""
 
 
 def _instantiate(cls, inner, custom_objects):
@@ -347,8 +359,19 @@ def build_from_config(layer, build_config: dict) -> None:
     if hasattr(layer, "_stack") or type(layer).build is not Layer.build:
         layer.build(shape)
         return
+    import jax
     import jax.numpy as jnp
 
+    from nbkeras import _weight_budget
+
+    for leaf in jax.tree.leaves(shape, is_leaf=lambda s: isinstance(s, tuple)):
+        if not all(d is None or (isinstance(d, int) and d >= 0) for d in leaf):
+            raise ValueError(
+                f"Invalid build_config for layer '{layer.name}': input_shape {shape!r} must "
+                "hold non-negative integers or None."
+            )
+        _weight_budget.charge([1 if d is None else d for d in leaf], "float32", layer.name,
+                              "a build input")
     zeros = _zeros(shape, jnp)
     layer(zeros)
 

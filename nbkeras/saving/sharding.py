@@ -116,14 +116,19 @@ class _ShardedView:
 
 def load_sharded(model, filepath: str, skip_mismatch: bool) -> None:
     """Load weights from a ``.weights.json`` index and its shard files."""
+    from nbkeras.saving import limits
+
+    what = (
+        f"'{filepath}' is not a sharded-weights index (expected the JSON file written by "
+        "save_weights(..., max_shard_size=...)):"
+    )
     try:
-        with open(filepath) as f:
-            index = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(
-            f"'{filepath}' is not a sharded-weights index (expected the JSON file written by "
-            f"save_weights(..., max_shard_size=...)): {e}"
-        ) from None
+        limits.check_member_size(os.path.getsize(filepath), limits.MAX_CONFIG_BYTES,
+                                 "index", filepath)
+        with open(filepath, "rb") as f:
+            index = limits.parse_json(f.read(), what + " it")
+    except OSError as e:
+        raise ValueError(f"{what} {e}") from None
     if not isinstance(index, dict) or not isinstance(index.get("weight_map"), dict):
         raise ValueError(
             f"'{filepath}' is not a sharded-weights index: expected a JSON object with a "

@@ -6,7 +6,12 @@ defaults refuses it with a clear ValueError and that nothing happened.
 """
 
 import json
+import os
+import re
+import struct
+import tracemalloc
 import zipfile
+import zlib
 
 import h5py
 import numpy as np
@@ -218,3 +223,128 @@ def test_plain_files_still_load(saved):
     loaded = keras.models.load_model(d / "ok.keras")
     for a, b in zip(weights, loaded.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------- memory bombs
+def _deflate_repeat(chunk: bytes, times: int):
+    """A raw deflate stream of ``chunk * times`` built without compressing it all."""
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = co.compress(chunk) + co.flush(zlib.Z_FULL_FLUSH)  # byte-aligned, no history
+    crc = 0
+    for _ in range(times):
+        crc = zlib.crc32(chunk, crc)
+    final = zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+    return block * times + final, len(chunk) * times, crc
+
+
+def _write_zip(path, members):
+    """Write a zip of ``{name: bytes | (deflate_stream, size, crc)}`` by hand."""
+    out = bytearray()
+    central = bytearray()
+    for name, member in members.items():
+        if isinstance(member, bytes):
+            co = zlib.compressobj(6, zlib.DEFLATED, -15)
+            member = (co.compress(member) + co.flush(), len(member), zlib.crc32(member))
+        data, size, crc = member
+        fname = name.encode()
+        offset = len(out)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(data),
+                           size, len(fname), 0) + fname + data
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc,
+                               len(data), size, len(fname), 0, 0, 0, 0, 0, offset) + fname
+    n = len(members)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, n, n, len(central), len(out), 0)
+    path.write_bytes(bytes(out + central + end))
+
+
+def _members(path):
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _peak_python_bytes(fn):
+    tracemalloc.start()
+    try:
+        fn()
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+GB = 2**30
+
+
+@pytest.mark.parametrize("member", ["config.json", "model.weights.h5"])
+def test_zip_bomb_is_refused_before_inflating(saved, tmp_path, member):
+    d, _ = saved
+    members = _members(d / "ok.keras")
+    members[member] = _deflate_repeat(b" " * 2**24, GB // 2**24)
+    bomb = tmp_path / "bomb.keras"
+    _write_zip(bomb, members)
+    assert bomb.stat().st_size < 2 * 2**20  # a ~1 MB file that inflates to 1 GB
+
+    def load():
+        with pytest.raises(ValueError, match=(
+            rf"bomb\.keras.*{re.escape(member)} inflates to 1\.0 GB.*zip bomb.*not read"
+        )):
+            keras.models.load_model(bomb)
+
+    assert _peak_python_bytes(load) < 100 * 2**20
+
+
+def test_config_asking_for_huge_weights_is_refused(saved, tmp_path):
+    d, _ = saved
+    config = _config(d / "ok.keras")
+    dense = next(la for la in config["config"]["layers"] if la["class_name"] == "Dense")
+    dense["config"]["units"] = 2**17
+    inp = next(la for la in config["config"]["layers"] if la["class_name"] == "InputLayer")
+    inp["config"]["batch_shape"] = [None, 2**12]
+    _rewrite(d / "ok.keras", tmp_path / "big.keras", config=config)
+
+    def load():
+        with pytest.raises(ValueError, match=(
+            r"Layer 'dense' asks for a weight 'kernel' of shape \(4096, 131072\) \(2\.0 GB\), "
+            r"but '[^']*big\.keras' stores only .* KB of weights.*corrupt or crafted"
+        )):
+            keras.models.load_model(tmp_path / "big.keras")
+
+    assert _peak_python_bytes(load) < 100 * 2**20
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [150, 100_000])
+def test_deeply_nested_json_gives_a_value_error(saved, tmp_path, depth):
+    d, _ = saved
+    members = _members(d / "ok.keras")
+    config = json.loads(members["config.json"])
+    config["config"]["name"] = "__NESTED__"
+    members["config.json"] = json.dumps(config).replace('"__NESTED__"', _nested(depth)).encode()
+    _write_zip(tmp_path / "deep.keras", members)
+    with pytest.raises(ValueError, match=r"deep\.keras.*config\.json nests.*more than 100 levels"):
+        keras.models.load_model(tmp_path / "deep.keras")
+    with pytest.raises(ValueError, match=r"model_from_json nests lists/objects more than 100"):
+        keras.models.model_from_json(_nested(depth))
+
+
+def test_sharded_index_bombs(tmp_path):
+    (tmp_path / "deep.weights.json").write_text(_nested(100_000))
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    with pytest.raises(ValueError, match=r"not a sharded-weights index.*more than 100 levels"):
+        model.load_weights(tmp_path / "deep.weights.json")
+
+
+def test_directory_format_refuses_links(saved, tmp_path):
+    d, _ = saved
+    secret_h5, _ = _secret_files(tmp_path)
+    folder = tmp_path / "linked.keras"
+    folder.mkdir()
+    for name, data in _members(d / "ok.keras").items():
+        if name != "model.weights.h5":
+            (folder / name).write_bytes(data)
+    os.symlink(secret_h5, folder / "model.weights.h5")
+    with pytest.raises(ValueError, match=r"model\.weights\.h5' is a link.*nothing outside"):
+        keras.models.load_model(folder)
