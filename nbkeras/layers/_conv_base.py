@@ -163,6 +163,7 @@ class _ConvBase(Layer):
             "groups": groups,
             "padding": padding,
         }
+        inputs = _as_float(inputs, kernel.dtype)
         if not self.transpose and lowering.use_patches(inputs, kernel, **conv):
             return lowering.conv_patches(inputs, kernel, padding)
         out = jax.lax.conv_general_dilated(
@@ -221,3 +222,9 @@ class _ConvBase(Layer):
             "activity_regularizer": _ser(regularizers, self._activity_regularizer),
         }
 
+
+def _as_float(inputs, dtype):
+    """Integer images (``uint8``) are cast to the kernel's dtype, as Keras does."""
+    if not jnp.issubdtype(inputs.dtype, jnp.floating):
+        return inputs.astype(dtype)
+    return inputs

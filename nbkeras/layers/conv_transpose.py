@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax
 
 from nbkeras.layers._args import int_tuple
-from nbkeras.layers._conv_base import _ConvBase, dimension_numbers
+from nbkeras.layers._conv_base import _as_float, _ConvBase, dimension_numbers
 
 
 def _transpose_padding(kernel: int, stride: int, dilation: int, padding: str, out_pad):
@@ -69,7 +69,7 @@ class _ConvTransposeBase(_ConvBase):
             for k, s, d, p in zip(self.kernel_size, self.strides, self.dilation_rate, out_pad)
         ]
         x = jax.lax.conv_transpose(
-            inputs,
+            _as_float(inputs, kernel.dtype),
             kernel,
             strides=self.strides,
             padding=pads,

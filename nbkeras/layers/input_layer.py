@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from nbkeras.layers.base import Layer, _freeze
 from nbkeras.layers.symbolic import KerasTensor, Node, inbound_nodes
 
@@ -25,6 +27,28 @@ def _standardize_shape(shape, what: str = "shape") -> tuple:
                 "must be a non-negative int or None."
             )
     return dims
+
+
+def conform_to_input(x, batch_shape, dtype):
+    """Data fed to an ``Input``, made to match it as Keras's Functional models do.
+
+    Integer/bool data into a float ``Input`` (``uint8`` images) is cast to the Input's
+    dtype, and data one rank short of an Input whose last dimension is 1 (a list of
+    numbers, a pandas Series) gets that dimension added.
+
+    Example:
+        >>> conform_to_input(jnp.arange(3, dtype="uint8"), (None, 1), "float32").shape
+        (3, 1)
+    """
+    if not (hasattr(x, "dtype") and hasattr(x, "astype") and hasattr(x, "ndim")):
+        return x
+    if (jnp.issubdtype(x.dtype, jnp.integer) or x.dtype == jnp.bool_) and jnp.issubdtype(
+        dtype, jnp.floating
+    ):
+        x = x.astype(dtype)
+    if batch_shape is not None and x.ndim == len(batch_shape) - 1 and batch_shape[-1] == 1:
+        x = jnp.expand_dims(x, -1)
+    return x
 
 
 class InputLayer(Layer):
@@ -72,6 +96,9 @@ class InputLayer(Layer):
 
     def call(self, inputs):
         return inputs
+
+    def _convert_input(self, x):
+        return conform_to_input(super()._convert_input(x), self.batch_shape, self.dtype)
 
     def get_config(self) -> dict:
         return {

@@ -6,7 +6,7 @@ import jax
 from flax import nnx
 
 from nbkeras.layers.base import Layer, _freeze, _thaw
-from nbkeras.layers.input_layer import InputLayer
+from nbkeras.layers.input_layer import InputLayer, conform_to_input
 from nbkeras.layers.symbolic import KerasTensor, is_symbolic, node_of
 from nbkeras.layers.wrappers import ModuleLayer
 from nbkeras.models.model import Model
@@ -58,6 +58,7 @@ class Sequential(Model):
                 )
             self._input_batch_shape = tuple(layer.batch_shape)
             self._input_dtype = layer.dtype
+            self._explicit_input = True
             return
         if isinstance(layer, nnx.Module) and not isinstance(layer, Layer):
             layer = ModuleLayer(layer)
@@ -128,6 +129,12 @@ class Sequential(Model):
 
     def _build_on(self, first_input) -> None:
         self.build((None, *tuple(first_input.shape)[1:]))
+
+    def _convert_input(self, x):
+        x = super()._convert_input(x)
+        if getattr(self, "_explicit_input", False):
+            x = conform_to_input(x, self._input_batch_shape, self._input_dtype)
+        return x
 
     def call(self, inputs, training=None):
         x = inputs

@@ -22,8 +22,31 @@ def _is_array(x) -> bool:
     )
 
 
+def _is_pandas(x) -> bool:
+    return type(x).__module__.split(".", 1)[0] == "pandas" and hasattr(x, "to_numpy")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, bool, np.number, np.bool_))
+
+
+def _is_scalar(x) -> bool:
+    return _is_number(x) or x is None or isinstance(x, (str, bytes, np.str_, np.bytes_))
+
+
+def _is_nested_numbers(x) -> bool:
+    """A (possibly ragged) nested list/tuple of scalars, like ``[[1, 2], [3, 4]]``.
+
+    Strings and None count as scalars here so that ``[["a", "b"]]`` is one (bad) array
+    with a clear error, not a list of model inputs.
+    """
+    if not isinstance(x, (list, tuple)) or not x:
+        return False
+    return all(_is_scalar(v) or _is_nested_numbers(v) for v in x)
+
+
 def _is_data_structure(x) -> bool:
-    if _is_array(x) or x is None:
+    if _is_array(x) or x is None or _is_pandas(x) or _is_nested_numbers(x):
         return True
     if isinstance(x, dict):
         return all(_is_data_structure(v) for v in x.values())
@@ -32,26 +55,58 @@ def _is_data_structure(x) -> bool:
     return False
 
 
-def to_numpy_tree(x):
-    """Arrays (or lists of numbers) to NumPy, keeping dict/list structure."""
+def to_numpy_tree(x, name: str = "x"):
+    """Arrays, pandas objects or nested lists of numbers to NumPy, keeping dict/list structure.
+
+    Raises:
+        ValueError: For ragged lists, strings or other non-numeric data, or scalars.
+    """
     if x is None:
         return None
     if isinstance(x, dict):
-        return {k: to_numpy_tree(v) for k, v in x.items()}
-    if (
-        isinstance(x, (list, tuple))
-        and x
-        and all(_is_array(v) or isinstance(v, (dict, list)) for v in x)
-    ):
-        return [to_numpy_tree(v) for v in x]
+        return {k: to_numpy_tree(v, f"{name}[{k!r}]") for k, v in x.items()}
+    if isinstance(x, (list, tuple)) and x and not _is_nested_numbers(x):
+        return [to_numpy_tree(v, f"{name}[{i}]") for i, v in enumerate(x)]
     if isinstance(x, jax.Array):
         return x
-    arr = np.asarray(x)
+    if _is_pandas(x):
+        x = x.to_numpy()
+    try:
+        arr = np.asarray(x)
+    except ValueError as e:
+        if isinstance(x, (list, tuple)):
+            raise ValueError(_ragged_message(x, name)) from None
+        raise ValueError(f"Could not convert {name} to an array: {e}") from None
+    if arr.dtype.kind in "OUSV":
+        arr = _numeric_or_raise(arr, name)
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)
     if arr.ndim == 0:
         raise ValueError(f"Expected arrays with a batch dimension, received a scalar {x!r}.")
     return arr
+
+
+def _ragged_message(x, name: str) -> str:
+    lengths = sorted({len(v) if isinstance(v, (list, tuple)) else 1 for v in x})
+    return (
+        f"{name} is a ragged nested list: its rows have different lengths {lengths[:5]}, so "
+        "it cannot be turned into one array. Pad the rows to a common length (e.g. "
+        "nbkeras.utils.pad_sequences) or pass a NumPy array."
+    )
+
+
+def _numeric_or_raise(arr: np.ndarray, name: str) -> np.ndarray:
+    """Object arrays of numbers (pandas' mixed columns) -> float; strings -> ValueError."""
+    flat = arr.reshape(-1)
+    bad = [v for v in flat[:100_000] if not _is_number(v)][:1]
+    if arr.dtype.kind == "O" and not bad and flat.size:
+        return arr.astype(np.float32)
+    bad = bad[0] if bad else (flat[0] if flat.size else None)
+    raise ValueError(
+        f"{name} holds non-numeric data (dtype {arr.dtype}, e.g. the value {bad!r}); models "
+        "take numbers. Convert text or categories to numbers first (a vocabulary lookup or "
+        "one-hot encoding), and missing values (None) to a number or NaN."
+    )
 
 
 def _leaves(tree):
@@ -244,7 +299,7 @@ class IterableData:
             if self.steps is not None and count >= self.steps:
                 break
             x, y, sw = unpack_item(item)
-            x, y, sw = to_numpy_tree(x), to_numpy_tree(y), to_numpy_tree(sw)
+            x, y, sw = to_numpy_tree(x), to_numpy_tree(y, "y"), to_numpy_tree(sw, "sample_weight")
             size = num_samples(x, y, sw)
             if self.batch_size is None:
                 self.batch_size = size
@@ -292,7 +347,8 @@ def adapt(x, y=None, sample_weight=None, batch_size=None, steps=None, class_weig
             "No data received: x is None. Pass arrays, a dict of arrays or a generator of batches."
         )
     if _is_data_structure(x):
-        x, y, sample_weight = to_numpy_tree(x), to_numpy_tree(y), to_numpy_tree(sample_weight)
+        x, y = to_numpy_tree(x, "x"), to_numpy_tree(y, "y")
+        sample_weight = to_numpy_tree(sample_weight, "sample_weight")
         if class_weight is not None:
             sample_weight = class_weight_to_sample_weight(y, class_weight, sample_weight)
         return ArrayData(x, y, sample_weight, batch_size=batch_size, steps=steps)
