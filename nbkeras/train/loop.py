@@ -16,6 +16,7 @@ from flax import nnx
 from nbkeras.callbacks.base import CallbackList
 from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
+from nbkeras.train.nonfinite import NonFiniteWatch
 from nbkeras.train.state import TrainingState, to_python_logs
 
 
@@ -169,6 +170,7 @@ def fit(
     if multi_process:  # every process draws the same shuffles
         state._shuffle_seed = placement.agree(state._shuffle_seed)
     logs = {}
+    watch = NonFiniteWatch(train_data.x if isinstance(train_data, _data.ArrayData) else None)
     lrs: list = []  # the learning rate of each epoch, for History when the control changes it
     try:
         cbs.on_train_begin()  # before _start(): callbacks may load weights/optimizer state
@@ -180,10 +182,13 @@ def fit(
             rng = np.random.default_rng((state._shuffle_seed, epoch))
             state._reset_metrics()
             cbs.on_epoch_begin(epoch)
-            for _ in _run_epoch(state, train_data, resident, shuffle, rng, plan, cbs):
+            for step, batch_logs in _run_epoch(state, train_data, resident, shuffle, rng,
+                                               plan, cbs):
+                watch.batch(epoch, step, batch_logs)
                 if model.stop_training:
                     break
             epoch_logs = to_python_logs(state._train_logs())
+            watch.epoch_end(epoch, epoch_logs)
             if val_data is not None and _should_validate(epoch, validation_freq):
                 val_logs = _evaluate_loop(state, val_data, cbs=None)
                 epoch_logs.update({f"val_{k_}": v for k_, v in val_logs.items()})
@@ -289,8 +294,9 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
             state._apply_pending()  # a learning rate a callback just set
             counter, leaves = state._run(k, counter, resident, idx, mask)
             plan.after_dispatch(leaves, stop - start)
-            cbs.on_train_batch_end(stop - 1, _batch_logs(state))
-            yield
+            logs = _batch_logs(state)
+            cbs.on_train_batch_end(stop - 1, logs)
+            yield stop - 1, logs
             start = stop
             if state.model.stop_training:
                 return
@@ -306,8 +312,9 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
         cbs.on_train_batch_begin(i)
         state._apply_pending()
         state._run_batch(batch)
-        cbs.on_train_batch_end(i, _batch_logs(state))
-        yield
+        logs = _batch_logs(state)
+        cbs.on_train_batch_end(i, logs)
+        yield i, logs
         if state.model.stop_training:
             return
 
