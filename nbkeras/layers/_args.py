@@ -40,7 +40,10 @@ def data_format_arg(layer_cls: str, value) -> str:
 
 def int_tuple(layer_cls: str, arg: str, value, n: int, allow_zero: bool = False) -> tuple:
     """Keras's ``standardize_tuple``: an int or a sequence of ``n`` ints."""
-    values = (value,) * n if isinstance(value, int) else tuple(value)
+    try:
+        values = (value,) * n if isinstance(value, int) else tuple(value)
+    except TypeError:  # None, a float...: not a sequence
+        values = ()
     ok = len(values) == n and all(
         isinstance(v, int) and not isinstance(v, bool) and (v >= 0 if allow_zero else v > 0)
         for v in values

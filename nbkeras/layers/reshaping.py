@@ -53,13 +53,25 @@ class Reshape(_Stateless):
 
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
-        target_shape = tuple(target_shape)
+        if isinstance(target_shape, int) and not isinstance(target_shape, bool):
+            raise ValueError(
+                f"Reshape '{self.name}': target_shape must be a tuple, received the integer "
+                f"{target_shape!r}. Write target_shape=({target_shape},) to reshape every "
+                f"sample to {target_shape} values."
+            )
+        try:
+            target_shape = tuple(target_shape)
+        except TypeError:
+            raise ValueError(
+                f"Reshape '{self.name}': target_shape must be a tuple of ints (at most one "
+                f"-1), received {target_shape!r}."
+            ) from None
         if sum(d == -1 for d in target_shape) > 1 or any(
             not isinstance(d, int) or (d <= 0 and d != -1) for d in target_shape
         ):
             raise ValueError(
-                "Reshape 'target_shape' must hold positive ints and at most one -1, "
-                f"received target_shape={target_shape}."
+                f"Reshape '{self.name}': target_shape must hold positive ints and at most one "
+                f"-1, received target_shape={target_shape}."
             )
         self.target_shape = target_shape
 
