@@ -10,6 +10,7 @@ import sys
 import time
 
 from nbkeras.callbacks.base import Callback
+from nbkeras.utils.progbar import per_unit
 
 
 def _fmt(logs) -> str:
@@ -86,7 +87,7 @@ class ProgbarLogger(Callback):
         if done and total and done < total:
             timing += f" - ETA {_duration(elapsed / done * (total - done))}"
         elif done:
-            timing += f" {1000 * elapsed / done:.0f}ms/step"
+            timing += " " + per_unit(elapsed / done)
         metrics = _fmt(logs)
         return f"{head} {timing}" + (f" - {metrics}" if metrics else "")
 

@@ -58,20 +58,21 @@ class ModelPlot:
         g = self._geometry
         return f"<ModelPlot {len(g['nodes'])} layers, {len(g['routes'])} edges>"
 
-    def save(self, path: str, dpi: int = 200) -> None:
-        """Write ``.svg`` directly, or ``.png``/``.pdf``/``.jpg`` through matplotlib."""
-        ext = os.path.splitext(str(path))[1].lower().lstrip(".")
+    def save(self, path: str, dpi: int = 200, format: str | None = None) -> None:
+        """Write ``.svg`` directly, or ``.png``/``.pdf``/``.jpg`` through matplotlib.
+
+        The file is written atomically (a temporary file renamed into place).
+        """
+        ext = format or os.path.splitext(str(path))[1].lower().lstrip(".")
         if ext == "svg":
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(self.svg)
+            _write_atomic(path, self.svg.encode("utf-8"))
             return
         if ext not in ("png", "pdf", "jpg", "jpeg"):
             raise ValueError(
                 f"plot_model cannot write {path!r}: use a file name ending in .svg, .png, "
                 ".pdf or .jpg."
             )
-        with open(path, "wb") as f:
-            f.write(self._render(ext, dpi))
+        _write_atomic(path, self._render(ext, dpi))
 
     def to_png(self, dpi: int = 200) -> bytes:
         """The picture as PNG bytes (matplotlib)."""
@@ -114,6 +115,20 @@ class ModelPlot:
         buf = io.BytesIO()
         fig.savefig(buf, format="jpeg" if fmt == "jpg" else fmt, dpi=dpi, facecolor="white")
         return buf.getvalue()
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".plot_model.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 # ---------------------------------------------------------------------------- graph
@@ -214,7 +229,21 @@ def _graph(model, opts, prefix: str = "", group: str | None = None):
 
 
 # ---------------------------------------------------------------------------- drawing
-def _draw(nodes: list[_Node], edges, rankdir: str) -> tuple[str, dict]:
+def _orthogonal(pts: list, lr: bool) -> list:
+    """Right-angled path through ``pts``: each step goes along, across at mid-rank, along."""
+    out = [pts[0]]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        if lr and y0 != y1:
+            xm = (x0 + x1) / 2
+            out += [(xm, y0), (xm, y1)]
+        elif not lr and x0 != x1:
+            ym = (y0 + y1) / 2
+            out += [(x0, ym), (x1, ym)]
+        out.append((x1, y1))
+    return out
+
+
+def _draw(nodes: list[_Node], edges, rankdir: str, splines: str = "ortho") -> tuple[str, dict]:
     from nbkeras.notebook.layout import Box, layout
 
     lr = rankdir.upper() == "LR"
@@ -253,6 +282,10 @@ def _draw(nodes: list[_Node], edges, rankdir: str) -> tuple[str, dict]:
             pts[0], pts[-1] = (ax_ + aw / 2, ay), (bx - bw / 2 - 1, by)
         else:
             pts[0], pts[-1] = (ax_, ay + ah / 2), (bx, by - bh / 2 - 1)
+        if splines == "line":
+            pts = [pts[0], pts[-1]]
+        elif splines == "ortho":
+            pts = _orthogonal(pts, lr)
         (x0, y0), (x1, y1) = pts[-2], pts[-1]
         d = max(((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5, 1e-6)
         ux, uy = (x1 - x0) / d, (y1 - y0) / d
@@ -335,24 +368,32 @@ def _svg(g) -> str:
     return "".join(out)
 
 
+_SPLINES = ("ortho", "polyline", "line")
+
+
 def plot_model(
     model,
-    to_file=None,
+    to_file="model.png",
     show_shapes=False,
     show_dtype=False,
-    show_layer_names=True,
+    show_layer_names=False,
     rankdir="TB",
     expand_nested=False,
     dpi=200,
     show_layer_activations=False,
     show_trainable=False,
+    splines="ortho",
     **kwargs,
 ) -> ModelPlot:
     """Draw a model's layer graph (Keras's ``keras.utils.plot_model``, without graphviz).
 
+    Like Keras, it writes ``to_file`` (``model.png`` by default) and returns a picture
+    that shows inline in a notebook.
+
     Args:
         model: A built Sequential or Functional model (a subclassed model is one box).
-        to_file: If given, also write the picture: ``.svg``, ``.png``, ``.pdf``, ``.jpg``.
+        to_file: File to write: ``.png`` (also without extension), ``.svg``, ``.pdf``,
+            ``.jpg``; None writes nothing.
         show_shapes: Show input and output shapes.
         show_dtype: Show layer dtypes.
         show_layer_names: Show ``name (Type)`` instead of the type alone.
@@ -361,19 +402,25 @@ def plot_model(
         dpi: Resolution of raster files.
         show_layer_activations: Show the activation of layers that have one.
         show_trainable: Show whether each layer is trainable.
-        **kwargs: Accepted for Keras compatibility (``splines``, ``layer_range``...).
+        splines: Edge style: ``"ortho"`` (right angles), ``"polyline"`` or ``"line"``.
+        **kwargs: Rejected, as in Keras (a misspelt argument is an error, not ignored).
 
     Returns:
         A :class:`ModelPlot`, displayed inline in notebooks (SVG, with a PNG fallback).
 
     Raises:
-        ValueError: If the model is not built, or ``rankdir``/``to_file`` is invalid.
+        ValueError: If the model is not built, an argument is unknown, or
+            ``rankdir``/``splines``/``to_file`` is invalid.
 
     Example:
         >>> plot_model(model, show_shapes=True)  # doctest: +SKIP
     """
+    if kwargs:
+        _reject(kwargs)
     if str(rankdir).upper() not in ("TB", "LR"):
         raise ValueError(f"rankdir must be 'TB' or 'LR', received {rankdir!r}.")
+    if splines not in _SPLINES:
+        raise ValueError(f"splines must be one of {list(_SPLINES)}, received {splines!r}.")
     if not getattr(model, "built", False):
         raise ValueError(
             f"Model '{getattr(model, 'name', model)}' is not built yet, so it has no graph to "
@@ -392,8 +439,32 @@ def plot_model(
         nodes, edges = [_describe(model, opts)], []
     else:
         nodes, edges, _, _ = _graph(model, opts)
-    svg, geo = _draw(nodes, edges, str(rankdir))
+    svg, geo = _draw(nodes, edges, str(rankdir), splines)
     plot = ModelPlot(svg, geo)
-    if to_file is not None:
-        plot.save(to_file, dpi=dpi)
+    if to_file:
+        to_file = os.fspath(to_file)
+        if not os.path.splitext(to_file)[1]:
+            plot.save(to_file, dpi=dpi, format="png")
+        else:
+            plot.save(to_file, dpi=dpi)
     return plot
+
+
+def _reject(kwargs: dict) -> None:
+    import difflib
+    import inspect
+
+    if "layer_range" in kwargs:
+        raise ValueError("plot_model: the argument `layer_range` is no longer supported "
+                         "(Keras 3 removed it too).")
+    known = [p for p in inspect.signature(plot_model).parameters if p not in ("kwargs",)]
+    hints = []
+    for name in kwargs:
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            hints.append(f"{name!r} -> {close[0]!r}")
+    hint = f" Did you mean {', '.join(hints)}?" if hints else ""
+    raise ValueError(
+        f"plot_model received unknown keyword arguments {kwargs}. Known arguments: "
+        f"{', '.join(known[1:])}.{hint}"
+    )

@@ -7,7 +7,12 @@ import pytest
 import nbkeras as keras
 from nbkeras import layers
 from nbkeras.notebook.layout import Box, layout
-from nbkeras.utils import plot_model
+from nbkeras.utils import plot_model as keras_plot_model
+
+
+def plot_model(model, **kwargs):
+    """Layer names on (most tests check them; Keras's default is off)."""
+    return keras_plot_model(model, **{"show_layer_names": True, **kwargs})
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 
@@ -25,6 +30,11 @@ def _nodes(svg):
 
 def _edges(root):
     return root.findall(".//s:g[@class='nbk-edge']", NS)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # plot_model writes model.png by default, as Keras does
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +123,46 @@ def test_errors():
         plot_model(m, rankdir="BT")
     with pytest.raises(ValueError, match=r"use a file name ending in \.svg"):
         plot_model(m, to_file="model.gif")
+
+
+def test_keras_defaults_write_model_png_and_show_types(tmp_path):
+    m = keras.Sequential([keras.Input((4,)), layers.Dense(2, name="d")])
+    p = keras_plot_model(m)  # Keras writes model.png by default
+    assert (tmp_path / "model.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _nodes(p.svg)[1]["d"][1] == ["Dense"]  # show_layer_names=False by default
+    keras_plot_model(m, to_file=str(tmp_path / "noext"))
+    assert (tmp_path / "noext").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "model.png").unlink()
+    keras_plot_model(m, to_file=None)
+    assert not (tmp_path / "model.png").exists()
+    assert [f.name for f in tmp_path.iterdir() if f.name.startswith(".")] == []
+
+
+def test_unknown_keyword_arguments_raise():
+    m = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    with pytest.raises(ValueError, match=r"unknown keyword arguments \{'show_shape': True\}"
+                                         r".*Did you mean 'show_shape' -> 'show_shapes'"):
+        keras_plot_model(m, show_shape=True)
+    with pytest.raises(ValueError, match="`layer_range` is no longer supported"):
+        keras_plot_model(m, layer_range=["a", "b"])
+    with pytest.raises(ValueError, match=r"splines must be one of \['ortho', 'polyline', 'line'\]"):
+        keras_plot_model(m, splines="curvy")
+
+
+def test_splines_shape_the_edges(multi_io):
+    def paths(splines):
+        root = ET.fromstring(plot_model(multi_io, splines=splines, to_file=None).svg)
+        return [e.find("s:path", NS).get("d") for e in _edges(root)]
+
+    def segments(d):
+        pts = [tuple(map(float, p.strip("ML ").split(","))) for p in d.split(" ")]
+        return list(zip(pts, pts[1:]))
+
+    for d in paths("ortho"):
+        assert all(a[0] == b[0] or a[1] == b[1] for a, b in segments(d))
+    assert all(len(segments(d)) == 1 for d in paths("line"))
+    ortho, poly = paths("ortho"), paths("polyline")
+    assert any(a != b for a, b in zip(ortho, poly))
 
 
 def test_subclassed_model_is_one_box():
