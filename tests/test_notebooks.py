@@ -6,7 +6,6 @@ what a person sees (live view, summary, graph).
 """
 
 import json
-
 import time
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Utilities (``keras.utils`` equivalents)."""
 
+from nbkeras.backend import clear_session as clear_session
 from nbkeras.saving.object_registration import (
     register_keras_serializable as register_keras_serializable,
 )
@@ -14,7 +15,6 @@ from nbkeras.utils.numerical import set_random_seed as set_random_seed
 from nbkeras.utils.numerical import to_categorical as to_categorical
 from nbkeras.utils.plot_model import plot_model as plot_model
 from nbkeras.utils.progbar import Progbar as Progbar
-from nbkeras.utils.progbar import clear_session as clear_session
 from nbkeras.utils.text_dataset import text_dataset_from_directory as text_dataset_from_directory
 from nbkeras.utils.timeseries_dataset import (
     timeseries_dataset_from_array as timeseries_dataset_from_array,

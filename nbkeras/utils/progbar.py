@@ -1,4 +1,4 @@
-"""``keras.utils.Progbar``: a text progress bar for custom loops, and session reset."""
+"""``keras.utils.Progbar``: a text progress bar for hand-written loops."""
 
 from __future__ import annotations
 
@@ -137,27 +137,3 @@ class Progbar:
             self.stream.write(text + "\n")
         self.stream.flush()
         self._prev_width = len(text)
-
-
-def clear_session(free_memory: bool = True) -> None:
-    """Reset nbkeras's global state, as ``keras.utils.clear_session`` does.
-
-    Layer names start again from ``dense``, ``dense_1``...; with ``free_memory`` JAX's
-    compilation caches are dropped and Python's garbage collector runs.
-
-    Example:
-        >>> import nbkeras as keras
-        >>> _ = keras.layers.Dense(1); clear_session()
-        >>> keras.layers.Dense(1).name
-        'dense'
-    """
-    import gc
-
-    from nbkeras.layers.context import reset_names
-
-    reset_names()
-    if free_memory:
-        import jax
-
-        gc.collect()
-        jax.clear_caches()
