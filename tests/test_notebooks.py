@@ -67,11 +67,10 @@ def test_notebook_shape(path):
 
 
 def test_quickstart_runs(kernel_env, executed):
-    nb, seconds = executed(NOTEBOOKS[0].parent / "01_quickstart.ipynb")
-    out = kernel_env / "01_quickstart.ipynb"
+    nb, _ = executed(NOTEBOOKS[0].parent / "01_quickstart.ipynb")  # no timing assert: speed
+    out = kernel_env / "01_quickstart.ipynb"                       # belongs in benchmarks/
     nbformat.write(nb, str(out))
     assert out.stat().st_size < 200_000
-    assert seconds < 90, f"01_quickstart.ipynb took {seconds:.0f} s"
 
 
 def test_quickstart_outputs(executed):
