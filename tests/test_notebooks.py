@@ -84,4 +84,5 @@ def test_quickstart_outputs(executed):
     assert {"image/svg+xml", "image/png"} <= set(fit[2].data)
     graph = by_source[next(k for k in by_source if "plot_model" in k)][0].data
     assert "nbk-model-graph" in graph["image/svg+xml"]
-    assert "<svg" in by_source["history"][0].data["text/html"]
+    history = by_source["history"][0].data  # History's repr: table + curves as PNG
+    assert "nbk-history" in history["text/html"] and "image/png" in history
