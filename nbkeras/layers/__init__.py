@@ -85,6 +85,14 @@ from nbkeras.layers.pooling import (
 )
 from nbkeras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from nbkeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from nbkeras.layers.regularization import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from nbkeras.layers.reshaping import (
     Cropping1D,
     Cropping2D,
