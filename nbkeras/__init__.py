@@ -19,18 +19,32 @@ from nbkeras import (
     optimizers,
     regularizers,
 )
+from nbkeras.dtype_policies import DTypePolicy, FloatDTypePolicy
+from nbkeras.initializers import Initializer
 from nbkeras.layers import Input, Layer
+from nbkeras.layers.symbolic import KerasTensor
+from nbkeras.losses import Loss
+from nbkeras.metrics import Metric
 from nbkeras.models import Model, Sequential
+from nbkeras.optimizers import Optimizer
+from nbkeras.regularizers import Regularizer
+from nbkeras.variable import Variable
 
 # Installed at import, before any functional model can be built.
 ops.set_symbolic_dispatch(layers.symbolic.symbolic_function)
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """The nbkeras version (``keras.version()``)."""
+    return __version__
+
 # Submodules not needed to build and train a model load on first use (PEP 562), so
 # ``import nbkeras`` stays quick; ``nbkeras.datasets`` etc. work as usual.
 _LAZY = (
-    "backend", "callbacks", "config", "datasets", "distribution", "random", "tree", "utils",
+    "backend", "callbacks", "config", "datasets", "distribution", "dtype_policies",
+    "mixed_precision", "random", "saving", "tree", "utils",
 )
 
 

@@ -21,10 +21,11 @@ import jax.numpy as jnp
 from nbkeras._errors import unknown_identifier, wrong_type
 
 __all__ = [
-    "celu", "elu", "exponential", "gelu", "get", "glu", "hard_sigmoid", "hard_silu",
-    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax",
-    "mish", "relu", "relu6", "selu", "serialize", "sigmoid", "silu", "softmax",
-    "softplus", "softsign", "swish", "tanh",
+    "celu", "deserialize", "elu", "exponential", "gelu", "get", "glu", "hard_shrink",
+    "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear",
+    "log_sigmoid", "log_softmax", "mish", "relu", "relu6", "selu", "serialize", "sigmoid",
+    "silu", "soft_shrink", "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid",
+    "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink", "threshold",
 ]  # fmt: skip
 
 
@@ -285,6 +286,68 @@ def linear(x: Any) -> Any:
     return x
 
 
+def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+    """``x`` where ``|x| > threshold``, else 0.
+
+    Example:
+        >>> hard_shrink(jnp.array([-1.0, 0.2])).tolist()
+        [-1.0, 0.0]
+    """
+    x = jnp.asarray(x)
+    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
+
+
+def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
+    """Shrink ``x`` towards 0 by ``threshold`` (0 inside ``[-threshold, threshold]``)."""
+    x = jnp.asarray(x)
+    return jnp.where(x > threshold, x - threshold,
+                     jnp.where(x < -threshold, x + threshold, 0.0))
+
+
+def tanh_shrink(x: Any) -> jax.Array:
+    """``x - tanh(x)``."""
+    x = jnp.asarray(x)
+    return x - jnp.tanh(x)
+
+
+def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    x = jnp.asarray(x)
+    return jnp.where(x > threshold, x, default_value)
+
+
+def sparse_plus(x: Any) -> jax.Array:
+    """0 below -1, ``(x + 1)**2 / 4`` on [-1, 1], ``x`` above 1."""
+    x = jnp.asarray(x)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x: Any) -> jax.Array:
+    """0 below -1, ``(x + 1) / 2`` on [-1, 1], 1 above."""
+    x = jnp.asarray(x)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, 1.0, (x + 1) / 2))
+
+
+def squareplus(x: Any, b: float = 4) -> jax.Array:
+    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU."""
+    x = jnp.asarray(x)
+    return (x + jnp.sqrt(jnp.square(x) + b)) / 2
+
+
+def sparsemax(x: Any, axis: int = -1) -> jax.Array:
+    """Euclidean projection of ``x`` onto the simplex along ``axis`` (sparse softmax)."""
+    logits = jnp.asarray(x)
+    srt = -jnp.sort(-logits, axis=axis)
+    csum = jnp.cumsum(srt, axis=axis)
+    shape = [1] * logits.ndim
+    shape[axis] = -1
+    r = jnp.arange(1, logits.shape[axis] + 1).reshape(shape)
+    support = srt - (csum - 1) / r > 0
+    k = jnp.sum(support, axis=axis, keepdims=True)
+    tau = (jnp.sum(jnp.where(support, csum, 0.0), axis=axis, keepdims=True) - 1) / k
+    return jnp.maximum(logits - tau, 0.0)
+
+
 _ACTIVATIONS: dict[str, Callable[..., Any]] = {
     "relu": relu,
     "leaky_relu": leaky_relu,
@@ -310,6 +373,14 @@ _ACTIVATIONS: dict[str, Callable[..., Any]] = {
     "log_sigmoid": log_sigmoid,
     "mish": mish,
     "linear": linear,
+    "hard_shrink": hard_shrink,
+    "soft_shrink": soft_shrink,
+    "tanh_shrink": tanh_shrink,
+    "sparse_plus": sparse_plus,
+    "sparse_sigmoid": sparse_sigmoid,
+    "sparsemax": sparsemax,
+    "squareplus": squareplus,
+    "threshold": threshold,
 }
 
 
@@ -334,17 +405,46 @@ def get(identifier: str | Callable[..., Any] | dict[str, Any] | None) -> Callabl
     if identifier is None:
         return linear
     if isinstance(identifier, dict):
+        registered = identifier.get("registered_name")
         identifier = identifier.get("config", identifier.get("class_name"))
         if isinstance(identifier, dict):
             identifier = identifier.get("name")
+        if isinstance(registered, str) and _custom(registered) is not None:
+            return _custom(registered)
     if isinstance(identifier, str):
         fn = _ACTIVATIONS.get(identifier) or _ACTIVATIONS.get(identifier.lower())
+        if fn is None:
+            fn = _custom(identifier)
         if fn is None:
             raise unknown_identifier("activation", identifier, _ACTIVATIONS)
         return fn
     if callable(identifier):
         return identifier
     raise wrong_type("activation", identifier, "a string name, a callable or None")
+
+
+def _custom(name: str) -> Callable[..., Any] | None:
+    """A function registered with ``register_keras_serializable`` or in a
+    ``custom_object_scope`` (by registered name ``"Package>name"`` or plain name)."""
+    from nbkeras.saving import object_registration
+
+    fn = object_registration.get_registered_object(name)
+    return fn if callable(fn) else None
+
+
+def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Callable[..., Any]:
+    """Return the activation a :func:`serialize` output (or Keras config) names.
+
+    Example:
+        >>> deserialize("relu") is relu
+        True
+    """
+    if custom_objects:
+        from nbkeras.saving import object_registration
+
+        with object_registration.CustomObjectScope(custom_objects):
+            return get(config)
+    return get(config)
 
 
 def serialize(activation: Callable[..., Any] | None) -> str:
@@ -365,4 +465,8 @@ def serialize(activation: Callable[..., Any] | None) -> str:
     for name, fn in _ACTIVATIONS.items():
         if fn is activation:
             return name
+    from nbkeras.saving import object_registration
+
+    if object_registration.is_registered(activation):
+        return object_registration.get_registered_name(activation)
     return getattr(activation, "__name__", type(activation).__name__)

@@ -47,6 +47,20 @@ def set_backend(backend: str) -> None:  # noqa: F811  (Keras signature)
         )
 
 
+def dtype_policy():
+    """The global dtype policy (``mixed_precision.global_policy``)."""
+    from nbkeras.mixed_precision import global_policy
+
+    return global_policy()
+
+
+def set_dtype_policy(policy) -> None:
+    """Set the global dtype policy, e.g. ``"mixed_bfloat16"``."""
+    from nbkeras.mixed_precision import set_global_policy
+
+    set_global_policy(policy)
+
+
 def is_nnx_enabled() -> bool:
     """Always True: every nbkeras layer is a Flax ``nnx.Module``."""
     return True

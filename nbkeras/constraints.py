@@ -187,3 +187,18 @@ def get(identifier: Any) -> Any:
     if callable(identifier):
         return identifier
     raise wrong_type("constraint", identifier, "a string name, a config dict or a callable")
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild a constraint from :func:`serialize`'s output (or a Keras config / name).
+
+    Example:
+        >>> deserialize(serialize(get("non_neg"))) is not None
+        True
+    """
+    if custom_objects:
+        from nbkeras.saving import object_registration
+
+        with object_registration.CustomObjectScope(custom_objects):
+            return get(config)
+    return get(config)

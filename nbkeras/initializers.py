@@ -468,3 +468,22 @@ glorot_uniform, glorot_normal, he_uniform, he_normal = (
     HeNormal,
 )
 lecun_uniform, lecun_normal = LecunUniform, LecunNormal
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuild a initializer from :func:`serialize`'s output (or a Keras config / name).
+
+    Example:
+        >>> deserialize(serialize(get("zeros"))) is not None
+        True
+    """
+    if custom_objects:
+        from nbkeras.saving import object_registration
+
+        with object_registration.CustomObjectScope(custom_objects):
+            return get(config)
+    return get(config)
+
+
+IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal

@@ -9,12 +9,31 @@ and optax see it as a parameter; a non-trainable weight (batch-norm statistics) 
 from __future__ import annotations
 
 import itertools
+import threading
+from contextlib import contextmanager
 
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
 _creation_order = itertools.count()
+_autocast = threading.local()
+
+
+@contextmanager
+def autocast_scope(dtype: str | None):
+    """Within this scope, float trainable weights read as ``dtype`` (mixed precision).
+
+    ``Layer.__call__`` opens it with the layer's compute dtype when its policy is mixed
+    (``"mixed_bfloat16"``), and with None otherwise, so the weights stay float32 while the
+    layer computes in 16 bits; gradients flow back to the float32 weights.
+    """
+    previous = getattr(_autocast, "dtype", None)
+    _autocast.dtype = dtype
+    try:
+        yield
+    finally:
+        _autocast.dtype = previous
 
 
 class KerasVariableMixin:
@@ -39,6 +58,20 @@ class KerasVariableMixin:
     @property
     def path(self) -> str:
         return self.get_metadata().get("path", self.name)
+
+    def get_value(self, **kwargs):
+        value = super().get_value(**kwargs)
+        dtype = getattr(_autocast, "dtype", None)
+        if (
+            dtype is not None
+            and isinstance(self, nnx.Param)
+            and self.get_metadata().get("autocast", True)
+            and hasattr(value, "dtype")
+            and jnp.issubdtype(value.dtype, jnp.floating)
+            and value.dtype != dtype
+        ):
+            return value.astype(dtype)
+        return value
 
     def numpy(self) -> np.ndarray:
         return np.asarray(self.get_value())
@@ -79,7 +112,7 @@ class NonTrainableWeight(KerasVariableMixin, nnx.BatchStat):
     """A weight created by ``Layer.add_weight(trainable=False)``."""
 
 
-class SeedState(nnx.Variable):
+class SeedState(KerasVariableMixin, nnx.Variable):
     """The PRNG state of a random layer (Dropout); not a weight, but model state."""
 
 

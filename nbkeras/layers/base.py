@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from nbkeras import variables as _vars
 from nbkeras.layers import _mask_flow
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
@@ -152,12 +153,27 @@ class Layer(WeightsMixin, nnx.Module):
                         v.set_metadata("trainable", value)
 
     @property
+    def dtype_policy(self):
+        """The layer's :class:`~nbkeras.dtype_policies.DTypePolicy`."""
+        from nbkeras.dtype_policies import DTypePolicy
+
+        return DTypePolicy(self.dtype)
+
+    @dtype_policy.setter
+    def dtype_policy(self, policy) -> None:
+        from nbkeras.dtype_policies import get
+
+        self.dtype = get(policy).name
+
+    @property
     def compute_dtype(self) -> str:
-        return "float32" if self.dtype.startswith("mixed") else self.dtype
+        """The dtype of the layer's computations (bfloat16 for ``"mixed_bfloat16"``)."""
+        return self.dtype.split("_", 1)[1] if self.dtype.startswith("mixed") else self.dtype
 
     @property
     def variable_dtype(self) -> str:
-        return self.compute_dtype
+        """The dtype of the layer's weights (float32 for mixed policies)."""
+        return "float32" if self.dtype.startswith("mixed") else self.dtype
 
     # ------------------------------------------------------------------ build and call
     def build(self, input_shape) -> None:
@@ -219,7 +235,9 @@ class Layer(WeightsMixin, nnx.Module):
         previous = current_training()
         _context.training = training
         try:
-            outputs = self.call(*args, **kwargs)
+            autocast = self.compute_dtype if self.compute_dtype != self.variable_dtype else None
+            with _vars.autocast_scope(autocast if self.autocast else None):
+                outputs = self.call(*args, **kwargs)
             _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
             if self._activity_regularizer is not None:
                 self._add_activity_loss(outputs)

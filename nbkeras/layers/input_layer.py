@@ -81,6 +81,10 @@ class InputLayer(Layer):
             batch_shape = (batch_size, *_standardize_shape(shape))
         else:
             batch_shape = _standardize_shape(batch_shape, "batch_shape")
+        if dtype is None:  # inputs are floatx(), whatever the global dtype policy
+            from nbkeras._settings import floatx
+
+            dtype = floatx()
         super().__init__(name=name, dtype=dtype, **kwargs)
         self.batch_shape = batch_shape
         self.optional = optional

@@ -18,12 +18,14 @@ from nbkeras.layers.tracking import _modules_in, _pending_weights, _variables_in
 
 def _standard_dtype(dtype) -> str:
     if dtype is None:
-        from nbkeras._settings import floatx
+        from nbkeras.mixed_precision import global_policy
 
-        return floatx()
+        return global_policy().name
     if isinstance(dtype, dict):  # Keras DTypePolicy config
         dtype = dtype.get("config", {}).get("name", "float32")
     name = getattr(dtype, "name", dtype)
+    if name is None:  # a DTypePolicy-like object without a name
+        name = "float32"
     return str(jnp.dtype(name)) if name not in ("mixed_float16", "mixed_bfloat16") else name
 
 
@@ -91,6 +93,8 @@ class WeightsMixin:
             var.set_metadata("constraint", constraints.get(constraint))
         if not self._trainable and trainable:
             var.set_metadata("trainable", False)
+        if not autocast:
+            var.set_metadata("autocast", False)
         _pending_weights(self).append(var)
         return var
 
@@ -149,7 +153,30 @@ class WeightsMixin:
 
     variables = weights
     trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[nnx.Variable]:
+        """Non-trainable weights, then random-state (dropout seed) variables: everything
+        ``stateless_call`` threads through besides the trainable variables."""
+        from nbkeras.layers.stateless import non_trainable_variables
+
+        return non_trainable_variables(self)
+
+    def stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                       return_losses: bool = False, **kwargs):
+        """Call with explicit variable values; returns ``(outputs, non_trainable_values)``.
+
+        The layer itself is not changed, so this works inside ``jax.jit``/``jax.grad``
+        (Keras's JAX custom-training-loop API).
+
+        Example:
+            >>> y, ntv = model.stateless_call(  # doctest: +SKIP
+            ...     model.trainable_variables, model.non_trainable_variables, x)
+        """
+        from nbkeras.layers.stateless import stateless_call
+
+        return stateless_call(self, trainable_variables, non_trainable_variables, *args,
+                              return_losses=return_losses, **kwargs)
 
     def get_weights(self) -> list[np.ndarray]:
         """Weights as NumPy arrays, in Keras's order."""

@@ -19,6 +19,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from nbkeras import _settings
+from nbkeras.activations import (
+    hard_shrink,
+    soft_shrink,
+    sparse_plus,
+    sparse_sigmoid,
+    sparsemax,
+    squareplus,
+    tanh_shrink,
+    threshold,
+)
 from nbkeras.ops import symbolic_op
 from nbkeras.ops.nn import _check, _dimension_numbers, _spatial, depthwise_conv
 
@@ -29,63 +39,6 @@ __all__ = [
     "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "tanh_shrink", "threshold",
     "unfold",
 ]  # fmt: skip
-
-
-def hard_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
-    """``x`` where ``|x| > threshold``, else 0."""
-    x = jnp.asarray(x)
-    return jnp.where(jnp.abs(x) > threshold, x, 0.0)
-
-
-def soft_shrink(x: Any, threshold: float = 0.5) -> jax.Array:
-    """Shrink ``x`` towards 0 by ``threshold`` (0 inside ``[-threshold, threshold]``)."""
-    x = jnp.asarray(x)
-    return jnp.where(x > threshold, x - threshold,
-                     jnp.where(x < -threshold, x + threshold, 0.0))
-
-
-def tanh_shrink(x: Any) -> jax.Array:
-    """``x - tanh(x)``."""
-    x = jnp.asarray(x)
-    return x - jnp.tanh(x)
-
-
-def threshold(x: Any, threshold: float, default_value: float) -> jax.Array:
-    """``x`` where ``x > threshold``, else ``default_value``."""
-    x = jnp.asarray(x)
-    return jnp.where(x > threshold, x, default_value)
-
-
-def sparse_plus(x: Any) -> jax.Array:
-    """0 below -1, ``(x + 1)**2 / 4`` on [-1, 1], ``x`` above 1."""
-    x = jnp.asarray(x)
-    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
-
-
-def sparse_sigmoid(x: Any) -> jax.Array:
-    """0 below -1, ``(x + 1) / 2`` on [-1, 1], 1 above."""
-    x = jnp.asarray(x)
-    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, 1.0, (x + 1) / 2))
-
-
-def squareplus(x: Any, b: float = 4) -> jax.Array:
-    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU."""
-    x = jnp.asarray(x)
-    return (x + jnp.sqrt(jnp.square(x) + b)) / 2
-
-
-def sparsemax(x: Any, axis: int = -1) -> jax.Array:
-    """Euclidean projection of ``x`` onto the simplex along ``axis`` (sparse softmax)."""
-    logits = jnp.asarray(x)
-    srt = -jnp.sort(-logits, axis=axis)
-    csum = jnp.cumsum(srt, axis=axis)
-    shape = [1] * logits.ndim
-    shape[axis] = -1
-    r = jnp.arange(1, logits.shape[axis] + 1).reshape(shape)
-    support = srt - (csum - 1) / r > 0
-    k = jnp.sum(support, axis=axis, keepdims=True)
-    tau = (jnp.sum(jnp.where(support, csum, 0.0), axis=axis, keepdims=True) - 1) / k
-    return jnp.maximum(logits - tau, 0.0)
 
 
 def layer_normalization(x: Any, gamma: Any = None, beta: Any = None, axis: int = -1,

@@ -22,6 +22,7 @@ from ._transform import OptimizerState, build_transform
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as _deserialize_schedule
 from .schedules import serialize as _serialize_schedule
+from .stateless import StatelessMixin
 
 _COMMON_ARGS = (
     "learning_rate",
@@ -42,7 +43,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-class Optimizer:
+class Optimizer(StatelessMixin):
     """Base class of Keras-named optimizers.
 
     Subclasses define ``_slot_names`` and ``_update_leaf`` (Keras's ``update_step``

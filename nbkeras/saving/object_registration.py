@@ -58,6 +58,14 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return decorator
 
 
+def is_registered(obj) -> bool:
+    """Whether ``obj`` was registered with :func:`register_keras_serializable`."""
+    try:
+        return obj in _GLOBAL_CUSTOM_NAMES
+    except TypeError:  # unhashable
+        return False
+
+
 def get_registered_name(obj) -> str:
     """``"package>name"`` for a registered object, else its ``__name__``."""
     if obj in _GLOBAL_CUSTOM_NAMES:
