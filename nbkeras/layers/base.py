@@ -338,6 +338,21 @@ class Layer(WeightsMixin, nnx.Module):
         return _with_batch_none(_thaw(self._build_shapes))
 
     @property
+    def output(self):
+        """The symbolic output of this layer's call in a functional graph (Keras's
+        ``layer.output``, e.g. ``[layer.output for layer in model.layers]``)."""
+        from nbkeras.layers import symbolic
+
+        return symbolic.layer_output(self)
+
+    @property
+    def input(self):
+        """The symbolic input of this layer's call in a functional graph."""
+        from nbkeras.layers import symbolic
+
+        return symbolic.layer_input(self)
+
+    @property
     def output_shape(self):
         if self._output_shape is None:
             raise AttributeError(

@@ -168,6 +168,35 @@ def inbound_nodes(layer) -> list[Node]:
     return _NODES.get(layer, [])
 
 
+def _only_node(layer, what: str) -> Node:
+    nodes = inbound_nodes(layer)
+    if not nodes:
+        raise AttributeError(
+            f"Layer '{layer.name}' has no defined {what}: it was never called on a symbolic "
+            f"tensor. Call it on nbkeras.Input(...) (or use it in a functional model) first."
+        )
+    if len(nodes) > 1:
+        raise AttributeError(
+            f"Layer '{layer.name}' has been called {len(nodes)} times, so its {what} is "
+            f"ambiguous (it has multiple inbound nodes). Keep the tensor returned by the call "
+            f"you need instead of reading layer.{what}."
+        )
+    return nodes[0]
+
+
+def layer_output(layer):
+    """``layer.output``: the symbolic output of the layer's only call."""
+    return _only_node(layer, "output").outputs
+
+
+def layer_input(layer):
+    """``layer.input``: the symbolic input of the layer's only call."""
+    node = _only_node(layer, "input")
+    if node.is_input:
+        return node.outputs
+    return node.args[0] if len(node.args) == 1 else list(node.args)
+
+
 def node_of(tensor: KerasTensor) -> Node | None:
     if tensor._keras_history is None:
         return None
