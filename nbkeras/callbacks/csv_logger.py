@@ -13,7 +13,14 @@ from nbkeras.callbacks.base import Callback
 
 
 def atomic_write(path: str, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temporary file and ``os.replace``.
+
+    With several processes (``jax.distributed``) only process 0 writes.
+    """
+    from nbkeras.distribution.process import is_main_process
+
+    if not is_main_process():
+        return
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")

@@ -26,6 +26,19 @@ def _tb():
     return event_pb2, summary_pb2, EventFileWriter
 
 
+class _NullEventWriter:
+    """Discards events: the writer of a process other than 0."""
+
+    def add_event(self, event) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 class SummaryWriter:
     """Appends summaries for one TensorBoard run (one directory) to an event file.
 
@@ -48,8 +61,14 @@ class SummaryWriter:
                 f"SummaryWriter expected log_dir to be a path (str or os.PathLike), received "
                 f"{log_dir!r} of type {type(log_dir).__name__}."
             )
-        _, _, event_file_writer = _tb()
+        from nbkeras.distribution.process import is_main_process
+
         self.log_dir = os.fspath(log_dir)
+        self._closed = False
+        if not is_main_process():  # several processes: only process 0 writes logs
+            self._writer = _NullEventWriter()
+            return
+        _, _, event_file_writer = _tb()
         os.makedirs(self.log_dir, exist_ok=True)
         self._writer = event_file_writer(
             self.log_dir, max_queue_size=max_queue, flush_secs=flush_secs,

@@ -24,7 +24,9 @@ import jax  # noqa: E402
 
 info = {"process_count": jax.process_count(), "device_count": jax.device_count(),
         "local_device_count": jax.local_device_count(), "devices": D.list_devices()}
-model, history, evaluation, pred = _programs.dp_fit(keras, D.DataParallel())
+logs = [keras.callbacks.CSVLogger(os.path.join(out, f"log_{pid}.csv")),
+        keras.callbacks.TensorBoard(os.path.join(out, f"tb_{pid}"))]
+model, history, evaluation, pred = _programs.dp_fit(keras, D.DataParallel(), callbacks=logs)
 weights = [np.asarray(v.value) for v in model.variables]
 # Every process calls save_weights (the gather is collective); only process 0 writes.
 model.save_weights(os.path.join(out, f"saved_by_{pid}.weights.h5"))

@@ -31,7 +31,7 @@ def bn_dropout_mlp(keras):
     return model
 
 
-def dp_fit(keras, distribution=None, epochs=2, batch_size=32):
+def dp_fit(keras, distribution=None, epochs=2, batch_size=32, callbacks=None):
     """Fit the reference program (100 samples: the last batch of 32 is partial)."""
     from nbkeras import distribution as D
 
@@ -41,7 +41,7 @@ def dp_fit(keras, distribution=None, epochs=2, batch_size=32):
     try:
         np.random.seed(5)  # the fit's shuffle seed
         history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0,
-                            validation_data=(x[:20], y[:20]))
+                            validation_data=(x[:20], y[:20]), callbacks=callbacks)
         evaluation = model.evaluate(x, y, batch_size=batch_size, verbose=0)
         pred = model.predict(x[:10], verbose=0)
     finally:

@@ -147,3 +147,6 @@ def test_two_processes_train_like_one_process(eight, two_processes):
         np.testing.assert_allclose(infos[i]["evaluate"], ref_json["evaluate"], rtol=RTOL)
     assert (out / "saved_by_0.weights.h5").exists()
     assert not (out / "saved_by_1.weights.h5").exists()  # only process 0 writes
+    assert (out / "log_0.csv").exists() and not (out / "log_1.csv").exists()
+    assert any((out / "tb_0").rglob("events.out.tfevents.*"))
+    assert not (out / "tb_1").exists()
