@@ -99,6 +99,7 @@ class LiveView(Callback):
         self._step_points: dict[str, list] = {}
         self._plot_dirty = True
         self._batch_size = None
+        self._mesh = None
         self.progress = Progress(mode=mode)
 
     def _steps(self):
@@ -114,6 +115,13 @@ class LiveView(Callback):
             return -1
         return int(state.trace_counts.get(kind, -1))
 
+    def _find_mesh(self):
+        """The distribution's mesh and per-device batch (None on one device)."""
+        from nbkeras.distribution.placement import Placement
+
+        placement = Placement.capture(self._model)
+        return None if placement is None else placement.describe(self._batch_size)
+
     def _find_batch_size(self):
         bs = self.params.get("batch_size")
         return int(bs) if bs else None
@@ -122,6 +130,7 @@ class LiveView(Callback):
     def on_train_begin(self, logs=None):
         self._reset("train")
         self._batch_size = self._find_batch_size()
+        self._mesh = self._find_mesh()
         self._trace0 = self._traces("train")
         self._eval_trace0 = self._traces("eval")
         self._draw(time.perf_counter(), None, force=True)
@@ -173,11 +182,13 @@ class LiveView(Callback):
     def on_test_begin(self, logs=None):
         self._reset("test")
         self._batch_size = self._find_batch_size()
+        self._mesh = self._find_mesh()
         self._trace0 = self._traces("eval")
 
     def on_predict_begin(self, logs=None):
         self._reset("predict")
         self._batch_size = self._find_batch_size()
+        self._mesh = self._find_mesh()
         self._trace0 = self._traces("predict")
 
     def on_test_batch_begin(self, batch, logs=None):
@@ -277,6 +288,7 @@ class LiveView(Callback):
             values=dict(self._vals),
             points=self._points,
             step_points=self._step_points,
+            mesh=self._mesh,
         )
 
     def _draw(self, now: float, logs, force: bool = False, final: bool = False) -> None:

@@ -40,6 +40,8 @@ class Progress:
         values: The latest scalar logs (``{"loss": 0.3, "val_loss": 0.4}``).
         points: Per log key, ``[(x, value), ...]`` at epoch ends (x = epochs done).
         step_points: Per log key, intermediate points within epochs (x fractional).
+        mesh: With a distribution, ``{"devices", "axes", "processes",
+            "per_device_batch", ...}`` (``Placement.describe``); None on one device.
     """
 
     mode: str = "train"
@@ -60,6 +62,7 @@ class Progress:
     values: dict = field(default_factory=dict)
     points: dict = field(default_factory=dict)
     step_points: dict = field(default_factory=dict)
+    mesh: dict | None = None
 
     @property
     def fraction(self) -> float | None:

@@ -53,6 +53,21 @@ def header(p: Progress) -> str:
     return "Evaluate" if p.mode == "test" else "Predict"
 
 
+def mesh_text(p: Progress) -> str:
+    """``"8 devices (mesh batch 2 x model 4) · 8 samples per device"``; "" on one device."""
+    m = p.mesh
+    if not m:
+        return ""
+    axes = " x ".join(f"{k} {v}" for k, v in m.get("axes", {}).items())
+    n = m.get("devices", 0)
+    text = f"{n} {m.get('platform', '')} device{'s' * (n != 1)} (mesh {axes})".replace("  ", " ")
+    if m.get("processes", 1) > 1:
+        text += f" on {m['processes']} processes"
+    if m.get("per_device_batch"):
+        text += f" · {m['per_device_batch']} samples per device"
+    return text
+
+
 def _compile_html(p: Progress) -> str:
     what = {"train": "train step", "test": "eval step", "predict": "predict step"}[p.mode]
     if p.phase == "compiling":
@@ -110,7 +125,9 @@ def render_html(p: Progress) -> str:
         f'<div>{bar} <span class="nbk-pct" style="font-weight:600">{pct}</span> '
         f'<span class="nbk-info" style="{MUTED}">{esc(" · ".join(info))}</span></div>'
         f'<div class="nbk-metrics" style="font-variant-numeric:tabular-nums">'
-        f"{esc(format_metrics(p.values))}</div></div>"
+        f"{esc(format_metrics(p.values))}</div>"
+        + (f'<div class="nbk-mesh" style="{MUTED}">{esc(mesh_text(p))}</div>' if p.mesh else "")
+        + "</div>"
     )
 
 
@@ -121,7 +138,8 @@ def render_text(p: Progress) -> str:
     filled = int(width * (frac or 0))
     bar = "=" * filled + (">" if filled < width else "") + "." * max(width - filled - 1, 0)
     pct = "" if frac is None else f" {100 * frac:3.0f}%"
-    return f"{header(p)} [{bar}]{pct} - {format_metrics(p.values, ' - ')}"
+    line = f"{header(p)} [{bar}]{pct} - {format_metrics(p.values, ' - ')}"
+    return f"{line} - {mesh_text(p)}" if p.mesh else line
 
 
 def plot_svg(p: Progress) -> str:
