@@ -1,5 +1,5 @@
 """Global settings (``keras.config``): float type, epsilon, image layout, dtype policy,
-unsafe deserialization, and the persistent XLA compilation cache.
+unsafe deserialization, traceback filtering, and the persistent XLA compilation cache.
 
 Example:
     >>> import nbkeras
@@ -28,6 +28,11 @@ from nbkeras._settings import (  # noqa: F401  (re-exported, Keras names)
     set_epsilon,
     set_floatx,
     set_image_data_format,
+)
+from nbkeras._traceback import (  # noqa: F401  (public: keras.config.*)
+    disable_traceback_filtering,
+    enable_traceback_filtering,
+    is_traceback_filtering_enabled,
 )
 from nbkeras.backend import backend  # noqa: F401
 

@@ -11,10 +11,8 @@ def _ser(module, obj):
 
 
 def named_error(cls, message: str):
-    """An exception that ``Layer.__call__`` re-raises as is (it already names the layer)."""
-    err = cls(message)
-    err._nbkeras_named = True
-    return err
+    """An exception whose message already names the layer."""
+    return cls(message)
 
 
 def choice(layer_cls: str, arg: str, value, valid: tuple[str, ...]) -> str:

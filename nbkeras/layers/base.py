@@ -15,12 +15,18 @@ import numpy as np
 from flax import nnx
 
 from nbkeras import variables as _vars
+from nbkeras._traceback import filter_traceback
 from nbkeras.layers import _mask_flow
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
+    call_scope,
+    clear_losses,
+    collect_losses,
     current_sample_mask,
     current_training,
+    own_losses,
+    record_loss,
     reset_names,
     sample_mask_scope,
     to_snake_case,
@@ -53,6 +59,20 @@ def _is_array(x) -> bool:
 
 def _shape_of(x):
     return tuple(x.shape) if hasattr(x, "shape") else None
+
+
+_NOTE_PREFIX = "Exception encountered when calling "
+
+
+def _note_call(e: BaseException, layer, first_input) -> None:
+    """Name the innermost layer whose ``call`` raised ``e``, as a note on ``e`` itself."""
+    if any(n.startswith(_NOTE_PREFIX) for n in getattr(e, "__notes__", ())):
+        return
+    if getattr(_context, "symbolic", False):  # shapes hold stand-ins for None: don't show
+        where = "while inferring its output shape"
+    else:
+        where = f"(received input shape {_describe_shapes(first_input)})"
+    e.add_note(f"{_NOTE_PREFIX}{type(layer).__name__} '{layer.name}' {where}.")
 
 
 class Layer(WeightsMixin, nnx.Module):
@@ -212,6 +232,7 @@ class Layer(WeightsMixin, nnx.Module):
     def _call_accepts(self, arg: str) -> bool:
         return _accepts(type(self).call, arg)
 
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         from nbkeras.layers import symbolic
 
@@ -232,33 +253,77 @@ class Layer(WeightsMixin, nnx.Module):
         previous_mask = _mask_flow.fill_mask_args(self, args, kwargs)
         if "mask" in kwargs and not self._call_accepts("mask"):
             kwargs.pop("mask")
-        previous = current_training()
-        _context.training = training
-        try:
-            autocast = self.compute_dtype if self.compute_dtype != self.variable_dtype else None
-            with _vars.autocast_scope(autocast if self.autocast else None):
-                outputs = self.call(*args, **kwargs)
+        with call_scope(training) as scope:
+            if scope.outermost:
+                self._clear_losses()
+            try:
+                autocast = self.compute_dtype if self.compute_dtype != self.variable_dtype else None
+                with _vars.autocast_scope(autocast if self.autocast else None):
+                    outputs = self.call(*args, **kwargs)
+            except Exception as e:
+                _note_call(e, self, args[0])
+                raise
             _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
             if self._activity_regularizer is not None:
                 self._add_activity_loss(outputs)
             return outputs
-        except (TypeError, ValueError) as e:
-            if getattr(e, "_nbkeras_named", False):
-                raise
-            err = type(e)(
-                f"Exception encountered when calling {type(self).__name__} '{self.name}' "
-                f"(received input shape {_describe_shapes(args[0])}): {e}"
-            )
-            err._nbkeras_named = True
-            raise err from e
-        finally:
-            _context.training = previous
 
     def add_loss(self, loss) -> None:
-        """Add a scalar to the training loss (Keras's ``Layer.add_loss``), in ``call``."""
-        from nbkeras.train.step import collect_losses
+        """Add a scalar to the training loss (Keras's ``Layer.add_loss``), in ``call``.
 
-        collect_losses(jnp.asarray(loss, jnp.float32))
+        Args:
+            loss: A scalar (array); it is added to the loss that ``fit`` minimises and
+                listed in ``layer.losses`` until the next outermost call.
+
+        Example:
+            >>> class Penalty(Layer):
+            ...     def call(self, x):
+            ...         self.add_loss(0.1 * jnp.sum(x ** 2))
+            ...         return x
+            >>> layer = Penalty()
+            >>> _ = layer(jnp.ones((2, 2)))
+            >>> [float(v) for v in layer.losses]
+            [0.4000000059604645]
+        """
+        record_loss(self, jnp.asarray(loss, jnp.float32))
+
+    @property
+    def losses(self) -> list:
+        """Losses of the last call: ``add_loss`` and activity regularizers of this layer and
+        its sublayers, then the weight-regularization penalties (Keras's order)."""
+        losses = own_losses(self)
+        for layer in self._flatten_sublayers():
+            losses.extend(own_losses(layer))
+        for w in self.trainable_weights:
+            reg = w.get_metadata().get("regularizer")
+            if reg is not None:
+                losses.append(reg(w.get_value()))
+        return losses
+
+    def _clear_losses(self) -> None:
+        clear_losses(self)
+        for layer in self._flatten_sublayers():
+            clear_losses(layer)
+
+    def _flatten_sublayers(self) -> list:
+        """Every nested sublayer, depth first, each once (Keras's ``_flatten_layers``)."""
+        out: list = []
+        seen = {id(self)}
+
+        def visit(module):
+            children = (
+                module._sublayers()
+                if isinstance(module, Layer)
+                else [m for _, m in nnx.iter_graph(module) if isinstance(m, nnx.Module)]
+            )
+            for m in children:
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    out.append(m)
+                    visit(m)
+
+        visit(self)
+        return out
 
     def _add_activity_loss(self, outputs) -> None:
         from nbkeras import regularizers

@@ -92,13 +92,11 @@ class Dense(Layer):
     def call(self, inputs):
         kernel = self.kernel[...]
         if inputs.shape[-1] != kernel.shape[0]:
-            err = ValueError(
+            raise ValueError(
                 f"Dense '{self.name}' expected an input with last dimension "
                 f"{kernel.shape[0]}, received shape {tuple(inputs.shape)}. Check the "
                 "previous layer's output size or the data's feature count."
             )
-            err._nbkeras_named = True
-            raise err
         x = jnp.matmul(inputs, kernel)
         if self.bias is not None:
             x = x + self.bias[...]

@@ -94,13 +94,11 @@ class _Pooling(Layer):
                 )
                 out = total / counts
         if out.size == 0 and inputs.size != 0:
-            err = ValueError(
+            raise ValueError(
                 f"{type(self).__name__} '{self.name}' produced an empty output: input shape "
                 f"{tuple(inputs.shape)} is smaller than pool_size={self.pool_size}. Use "
                 "padding='same' or a smaller pool_size."
             )
-            err._nbkeras_named = True
-            raise err
         return out
 
     def get_config(self):

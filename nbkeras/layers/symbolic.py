@@ -18,6 +18,7 @@ from flax import nnx
 
 from nbkeras._keras_mask import get_keras_mask, set_keras_mask
 from nbkeras.layers.base import Layer, _freeze
+from nbkeras.layers.context import symbolic_scope
 
 # Two different stand-ins for unknown (None) dimensions: an output dimension that
 # differs between the two traces depends on an unknown input dimension.
@@ -257,6 +258,11 @@ def _dry_run(layer, args, kwargs):
 def output_spec(layer, args, kwargs, with_masks=False):
     """Shapes/dtypes of ``layer(*args, **kwargs)`` with ``None`` for unknown sizes
     (and of the outputs' Keras masks, ``None`` where unmasked, if ``with_masks``)."""
+    with symbolic_scope():
+        return _output_spec(layer, args, kwargs, with_masks)
+
+
+def _output_spec(layer, args, kwargs, with_masks):
     try:
         first = _trace_output(layer, args, kwargs, _SENTINELS[0])
     except flax_errors.TraceContextError:
@@ -290,16 +296,16 @@ def symbolic_call(layer, args, kwargs):
         if type(layer).build is not Layer.build:
             layer._build_from_shapes(shapes)
         else:
-            _dry_run(layer, args, kwargs)
+            with symbolic_scope():
+                _dry_run(layer, args, kwargs)
     try:
         spec, mask_spec = output_spec(layer, args, kwargs, with_masks=True)
-    except (TypeError, ValueError) as e:
-        if getattr(e, "_nbkeras_named", False):
-            raise
-        raise ValueError(
-            f"Layer '{layer.name}' ({type(layer).__name__}) cannot be called on inputs "
-            f"{_describe(first)}: {e}"
-        ) from e
+    except Exception as e:
+        e.add_note(
+            f"Layer '{layer.name}' ({type(layer).__name__}) was called on symbolic inputs "
+            f"{_describe(first)}."
+        )
+        raise
     outputs = jax.tree.map(lambda s: KerasTensor(s[0], s[1]), spec, is_leaf=lambda x: _is_spec(x))
     _attach_symbolic_masks(outputs, mask_spec)
     Node(layer, args, kwargs, outputs)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from nbkeras._traceback import filter_traceback
 from nbkeras.layers.base import Layer, _freeze
 from nbkeras.layers.input_layer import InputLayer
 from nbkeras.layers.symbolic import is_symbolic
@@ -148,6 +149,7 @@ class Model(TrainingMixin, Layer):
                 return j
         return 0
 
+    @filter_traceback
     def __call__(self, *args, **kwargs):
         if self._functional and args and not self.built:
             self.built = True

@@ -6,6 +6,8 @@ through the model's :class:`~nbkeras.train.TrainingState` (``model.training_stat
 
 from __future__ import annotations
 
+from nbkeras._traceback import filter_traceback
+
 _STATE_ATTR = "_training_state_box"
 
 
@@ -133,6 +135,7 @@ class TrainingMixin:
         state = self.training_state
         return [] if state is None else state.metrics_names
 
+    @filter_traceback
     def fit(
         self,
         x=None,
@@ -175,6 +178,7 @@ class TrainingMixin:
 
         return loop.fit(self._require_compiled("fit"), **args)
 
+    @filter_traceback
     def evaluate(
         self,
         x=None,
@@ -199,6 +203,7 @@ class TrainingMixin:
 
         return loop.evaluate(self._require_compiled("evaluate"), **args)
 
+    @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs as NumPy arrays, computed in jitted batches."""
         args = _forward(locals())
@@ -206,6 +211,7 @@ class TrainingMixin:
 
         return loop.predict(self, **args)
 
+    @filter_traceback
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics)."""
         args = _forward(locals())
@@ -213,6 +219,7 @@ class TrainingMixin:
 
         return loop.train_on_batch(self._require_compiled("train_on_batch"), **args)
 
+    @filter_traceback
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         """Loss and metrics on one batch, without updating the model."""
         args = _forward(locals())
@@ -220,6 +227,7 @@ class TrainingMixin:
 
         return loop.test_on_batch(self._require_compiled("test_on_batch"), **args)
 
+    @filter_traceback
     def predict_on_batch(self, x):
         """Model outputs for one batch, as NumPy arrays."""
         from nbkeras.train import loop

@@ -9,7 +9,6 @@ the live ``Model`` object is never touched by compiled code.
 from __future__ import annotations
 
 import functools
-import threading
 
 import jax
 import jax.numpy as jnp
@@ -18,15 +17,6 @@ from flax import nnx
 
 from nbkeras.layers import base as _base
 from nbkeras.train.objectives import flatten_outputs
-
-_collect = threading.local()
-
-
-def collect_losses(value) -> None:
-    """Called by ``Layer.add_loss`` inside a step: adds ``value`` to the total loss."""
-    bucket = getattr(_collect, "losses", None)
-    if bucket is not None:
-        bucket.append(value)
 
 
 def _gather(data, idx):
@@ -108,13 +98,8 @@ class Steps:
         # Fresh Variable objects at this trace level, so layers may update them.
         rest = jax.tree.map(lambda a: a, rest)
         model = nnx.merge(self.graphdef, params, rest)
-        _collect.losses = []
-        try:
-            with _base.sample_mask_scope(mask):
-                y_pred = model(x, training=training)
-            extra = list(_collect.losses)
-        finally:
-            _collect.losses = None
+        with _base.collect_losses() as extra, _base.sample_mask_scope(mask):
+            y_pred = model(x, training=training)
         _, _, new_rest = nnx.split(model, self.trainable, ...)
         return y_pred, new_rest, extra
 

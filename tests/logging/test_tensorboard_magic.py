@@ -33,7 +33,7 @@ while True:
         if time.time() > deadline:
             raise
         time.sleep(0.5)
-print(json.dumps({"pid": info.pid, "points": [[s, v] for _, s, v in pts],
+print(json.dumps({"pid": info.pid, "port": info.port, "points": [[s, v] for _, s, v in pts],
                   "tf": "tensorflow" in sys.modules}))
 """,
 ]
@@ -52,9 +52,11 @@ def test_tensorboard_magic_serves_nbkeras_logs(tmp_path):
         client.execute()
         magic_out = nb.cells[2].outputs
         html = "".join(o.get("data", {}).get("text/html", "") for o in magic_out)
-        assert "iframe" in html or "tensorboard" in html.lower()
         result = json.loads(nb.cells[3].outputs[0]["text"])
         pid = result["pid"]
+        # the magic displays an iframe pointed at the server it started
+        assert '<iframe id="tensorboard-frame-' in html
+        assert f"const port = {result['port']};" in html
         assert result["points"] == [[0, 1.0], [1, 0.5], [2, 0.25]]
         assert result["tf"] is False
     finally:
