@@ -16,7 +16,7 @@ from flax import nnx
 
 from nbkeras import variables as _vars
 from nbkeras._traceback import filter_traceback
-from nbkeras.layers import _mask_flow
+from nbkeras.layers import _mask_flow, registry
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
@@ -138,6 +138,8 @@ class Layer(WeightsMixin, nnx.Module):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("nbkeras.") and not cls.__name__.startswith("_"):
+            registry.register(cls)
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_nbk_wrapped", False):
             cls.build = _wrap_build(cls.__dict__["build"])
 

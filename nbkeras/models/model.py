@@ -15,6 +15,7 @@ import numpy as np
 from flax import nnx
 
 from nbkeras._traceback import filter_traceback
+from nbkeras.layers import registry as _layer_registry
 from nbkeras.layers.base import Layer, _freeze
 from nbkeras.layers.input_layer import InputLayer
 from nbkeras.layers.symbolic import is_symbolic
@@ -306,6 +307,9 @@ class Model(TrainingMixin, Layer):
         from nbkeras.notebook import reprs
 
         return reprs.model_html(self)
+
+
+_layer_registry.register(Model, "Functional")  # Keras's class name for functional models
 
 
 def any_symbolic(tree) -> bool:

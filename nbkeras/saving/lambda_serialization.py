@@ -145,15 +145,14 @@ def _is_trusted_module(module: str | None) -> bool:
 
 
 def _builtin_function(name: str, module: str | None, allow_imported: bool = False):
-    import nbkeras
-    from nbkeras import activations, ops
+    from nbkeras import activations, losses, metrics, ops
 
     if allow_imported and module and not module.startswith(("keras", "nbkeras")):
         mod = sys.modules.get(module)  # only modules already imported: runs no code
         fn = getattr(mod, name, None) if mod is not None else None
         if callable(fn):
             return fn
-    spaces = [ops, activations, nbkeras.losses, nbkeras.metrics]
+    spaces = [ops, activations, losses, metrics]
     hint = module or ""
     spaces.sort(key=lambda sp: sp.__name__.rsplit(".", 1)[-1] not in hint)
     for space in spaces:
@@ -168,9 +167,9 @@ def _lambda_globals() -> dict:
     import jax.numpy as jnp
     import numpy as np
 
-    import nbkeras
     from nbkeras import ops
 
+    nbkeras = sys.modules["nbkeras"]  # the public package, initialised before any submodule
     return {
         "__builtins__": builtins,
         "ops": ops,

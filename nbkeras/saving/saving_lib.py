@@ -204,9 +204,10 @@ def _save_directory(path, overwrite, config, metadata, weights: bytes) -> None:
 
 
 def _nbkeras_version() -> str:
-    import nbkeras
+    import sys
 
-    return getattr(nbkeras, "__version__", "unknown")
+    # the public package is initialised before any of its submodules: no import needed
+    return getattr(sys.modules.get("nbkeras"), "__version__", "unknown")
 
 
 def _require_built(model, what: str) -> None:

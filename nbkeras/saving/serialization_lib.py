@@ -169,33 +169,33 @@ def _listify(shapes):
 
 # ---------------------------------------------------------------------- deserialize
 def _namespaces(module: str | None):
-    import nbkeras
-    from nbkeras import models
+    # Models are found through the class registry: saving does not import models.
+    from nbkeras import constraints, initializers, layers, losses, metrics, optimizers, regularizers
+    from nbkeras.layers import registry
     from nbkeras.optimizers import schedules
 
-    model_names = {"Functional": models.Model, "Model": models.Model, "Sequential": models.Sequential}
     all_spaces = [
-        model_names,
-        nbkeras.layers,
-        nbkeras.optimizers,
+        registry.builtin_classes(),
+        layers,
+        optimizers,
         schedules,
-        nbkeras.losses,
-        nbkeras.metrics,
-        nbkeras.initializers,
-        nbkeras.regularizers,
-        nbkeras.constraints,
+        losses,
+        metrics,
+        initializers,
+        regularizers,
+        constraints,
     ]
     module = module or ""
     order = {
-        "layers": nbkeras.layers,
+        "layers": layers,
         "optimizers.schedules": schedules,
         "schedules": schedules,
-        "optimizers": nbkeras.optimizers,
-        "losses": nbkeras.losses,
-        "metrics": nbkeras.metrics,
-        "initializers": nbkeras.initializers,
-        "regularizers": nbkeras.regularizers,
-        "constraints": nbkeras.constraints,
+        "optimizers": optimizers,
+        "losses": losses,
+        "metrics": metrics,
+        "initializers": initializers,
+        "regularizers": regularizers,
+        "constraints": constraints,
     }
     first = [space for key, space in order.items() if f".{key}" in module or module == key]
     return first[:1] + all_spaces
