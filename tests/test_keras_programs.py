@@ -7,6 +7,8 @@ Each program is written once against the Keras API and run twice: with real Kera
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow
+
 real_keras = pytest.importorskip("keras")
 
 import nbkeras  # noqa: E402

@@ -6,6 +6,8 @@ import signal
 
 import pytest
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 

@@ -15,6 +15,8 @@ import pytest
 import nbkeras
 from nbkeras import callbacks, layers
 
+pytestmark = pytest.mark.slow
+
 
 def test_tensorflow_is_not_installed():
     assert importlib.util.find_spec("tensorflow") is None

@@ -3,6 +3,10 @@
 import importlib.util
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.bench
+
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_liveview.py"
 
 

@@ -5,6 +5,8 @@ import io
 
 import pytest
 
+pytestmark = pytest.mark.kernel
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 

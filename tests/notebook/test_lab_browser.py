@@ -17,6 +17,8 @@ import urllib.request
 
 import pytest
 
+pytestmark = [pytest.mark.browser, pytest.mark.kernel, pytest.mark.slow]
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

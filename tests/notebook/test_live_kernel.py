@@ -6,6 +6,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
