@@ -15,7 +15,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from nbkeras._errors import unknown_identifier, wrong_type
+from nbkeras import _config_objects
+from nbkeras._config_objects import ConfigObject
 
 _EPSILON = 1e-7
 Axis = int | Sequence[int]
@@ -26,24 +27,12 @@ def _norms(w: jax.Array, axis: Axis) -> jax.Array:
     return jnp.sqrt(jnp.sum(jnp.square(w), axis=axis, keepdims=True))
 
 
-class Constraint:
+class Constraint(ConfigObject):
     """Base class: ``__call__(w)`` returns the projected weight (identity by default)."""
 
     def __call__(self, w: Any) -> jax.Array:
         return jnp.asarray(w)
 
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments as a dict."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Constraint:
-        """Rebuild a constraint from ``get_config()`` output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):
@@ -157,7 +146,7 @@ def serialize(constraint: Constraint) -> dict[str, Any]:
         >>> serialize(NonNeg())
         {'class_name': 'NonNeg', 'config': {}}
     """
-    return {"class_name": type(constraint).__name__, "config": constraint.get_config()}
+    return _config_objects.serialize(constraint)
 
 
 def get(identifier: Any) -> Any:
@@ -171,22 +160,7 @@ def get(identifier: Any) -> Any:
         >>> type(get("non_neg")).__name__
         'NonNeg'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        cls = _ALL.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise unknown_identifier("constraint", name, [*_ALL, *_ALIASES])
-        return cls(**(identifier.get("config") or {}))
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _ALL.get(identifier)
-        if cls is None:
-            raise unknown_identifier("constraint", identifier, _ALIASES)
-        return cls()
-    if callable(identifier):
-        return identifier
-    raise wrong_type("constraint", identifier, "a string name, a config dict or a callable")
+    return _config_objects.resolve("constraint", identifier, _ALL, _ALIASES)
 
 
 def deserialize(config, custom_objects=None):

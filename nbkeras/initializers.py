@@ -21,8 +21,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from nbkeras import _config_objects
 from nbkeras import random as _random
-from nbkeras._errors import unknown_identifier, wrong_type
+from nbkeras._config_objects import ConfigObject
+from nbkeras._errors import unknown_identifier
 
 Shape = Sequence[int]
 
@@ -56,7 +58,7 @@ def compute_fans(
     return int(shape[-2] * receptive), int(shape[-1] * receptive)
 
 
-class Initializer:
+class Initializer(ConfigObject):
     """Base class: subclasses implement ``_generate(shape, dtype)``.
 
     ``__call__`` runs ``_generate`` under ``jax.ensure_compile_time_eval`` so the
@@ -71,18 +73,6 @@ class Initializer:
     def _generate(self, shape: tuple[int, ...], dtype: Any) -> jax.Array:
         raise NotImplementedError
 
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments as a dict."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Initializer:
-        """Rebuild an initializer from ``get_config()`` output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):
@@ -413,7 +403,7 @@ def serialize(initializer: Initializer) -> dict[str, Any]:
         >>> serialize(Zeros())
         {'class_name': 'Zeros', 'config': {}}
     """
-    return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    return _config_objects.serialize(initializer)
 
 
 def get(identifier: Any) -> Callable[..., jax.Array] | None:
@@ -435,26 +425,14 @@ def get(identifier: Any) -> Callable[..., jax.Array] | None:
         >>> type(get("he_normal")).__name__
         'HeNormal'
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        cls = _ALL.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise unknown_identifier("initializer", name, [*_ALL, *_ALIASES])
-        return cls(**(identifier.get("config") or {}))
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _ALL.get(identifier)
-        if cls is None:
-            raise unknown_identifier(
-                "initializer", identifier, [k for k in _ALIASES if k.islower()]
-            )
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise wrong_type("initializer", identifier, "a string name, a config dict or a callable")
+    return _config_objects.resolve(
+        "initializer",
+        identifier,
+        _ALL,
+        _ALIASES,
+        base=Initializer,
+        names=[k for k in _ALIASES if k.islower()],
+    )
 
 
 # Keras also exports the snake-case names as aliases of the classes.

@@ -14,7 +14,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from nbkeras._errors import unknown_identifier, wrong_type
+from nbkeras import _config_objects
+from nbkeras._config_objects import ConfigObject
 
 
 def _validate_float(value: Any, name: str) -> float:
@@ -25,24 +26,12 @@ def _validate_float(value: Any, name: str) -> float:
     return float(value)
 
 
-class Regularizer:
+class Regularizer(ConfigObject):
     """Base class: ``__call__(x)`` returns a scalar penalty (0 by default)."""
 
     def __call__(self, x: Any) -> jax.Array:
         return jnp.asarray(0.0)
 
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments as a dict."""
-        return {}
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        """Rebuild a regularizer from ``get_config()`` output."""
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class L1L2(Regularizer):
@@ -166,7 +155,7 @@ def serialize(regularizer: Regularizer) -> dict[str, Any]:
         >>> serialize(L2(0.1))
         {'class_name': 'L2', 'config': {'l2': 0.1}}
     """
-    return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
+    return _config_objects.serialize(regularizer)
 
 
 def get(identifier: Any) -> Any:
@@ -180,22 +169,7 @@ def get(identifier: Any) -> Any:
         >>> get("l2").l2
         0.01
     """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        name = identifier.get("class_name")
-        cls = _ALL.get(name) or _ALIASES.get(name)
-        if cls is None:
-            raise unknown_identifier("regularizer", name, [*_ALL, *_ALIASES])
-        return cls(**(identifier.get("config") or {}))
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _ALL.get(identifier)
-        if cls is None:
-            raise unknown_identifier("regularizer", identifier, _ALIASES)
-        return cls()
-    if callable(identifier):
-        return identifier
-    raise wrong_type("regularizer", identifier, "a string name, a config dict or a callable")
+    return _config_objects.resolve("regularizer", identifier, _ALL, _ALIASES)
 
 
 def deserialize(config, custom_objects=None):

@@ -10,6 +10,7 @@ from nbkeras import activations, constraints, initializers, regularizers
 from nbkeras.layers import lowering
 from nbkeras.layers._args import _check_rank, _ser, choice, data_format_arg, int_tuple, named_error
 from nbkeras.layers.base import Layer
+from nbkeras.layers.lora import LoRAMixin
 
 _SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 
@@ -22,9 +23,11 @@ def dimension_numbers(rank: int, data_format: str) -> tuple[str, str, str]:
 
 
 
-class _ConvBase(Layer):
+class _ConvBase(LoRAMixin, Layer):
     rank = 2
     transpose = False
+
+    _supports_lora = True
 
     def __init__(
         self,
@@ -46,9 +49,16 @@ class _ConvBase(Layer):
         bias_constraint=None,
         **kwargs,
     ):
-        kwargs.pop("lora_rank", None)
-        kwargs.pop("lora_alpha", None)
+        lora_rank = kwargs.pop("lora_rank", None)
+        lora_alpha = kwargs.pop("lora_alpha", None)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not self._supports_lora and (lora_rank is not None or lora_alpha is not None):
+            raise TypeError(
+                f"{type(self).__name__} does not support LoRA (neither does Keras): remove "
+                f"lora_rank={lora_rank!r} / lora_alpha={lora_alpha!r}. LoRA works on Conv1D, "
+                "Conv2D, Conv3D, Dense and Embedding."
+            )
+        self._init_lora(lora_rank, lora_alpha)
         self._activity_regularizer = regularizers.get(activity_regularizer)
         cls = type(self).__name__
         if not isinstance(filters, int) or isinstance(filters, bool) or filters <= 0:
@@ -122,6 +132,8 @@ class _ConvBase(Layer):
             name="kernel",
         )
         self.bias = self._build_bias()
+        self.built = True
+        self._build_lora()
 
     def _build_bias(self):
         """The ``(filters,)`` bias weight, or None without ``use_bias``."""
@@ -195,7 +207,7 @@ class _ConvBase(Layer):
         return jnp.pad(inputs, pads), "VALID"
 
     def call(self, inputs):
-        kernel = self.kernel[...]
+        kernel = self.merged_weight()
         self._check_input(inputs, kernel.shape[-2] * self.groups)
         inputs, padding = self._padded(inputs)
         x = self._convolve(inputs, kernel, padding, groups=self.groups)
@@ -220,6 +232,7 @@ class _ConvBase(Layer):
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
             "activity_regularizer": _ser(regularizers, self._activity_regularizer),
+            **self._lora_config(),
         }
 
 

@@ -21,6 +21,8 @@ class DepthwiseConv2D(_ConvBase):
 
     rank = 2
 
+    _supports_lora = False
+
     def __init__(
         self,
         kernel_size,
@@ -104,6 +106,8 @@ class SeparableConv2D(_ConvBase):
     """
 
     rank = 2
+
+    _supports_lora = False
 
     def __init__(
         self,

@@ -23,6 +23,8 @@ def _transpose_padding(kernel: int, stride: int, dilation: int, padding: str, ou
 class _ConvTransposeBase(_ConvBase):
     transpose = True
 
+    _supports_lora = False
+
     def __init__(
         self,
         filters: int,

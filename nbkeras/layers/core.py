@@ -8,13 +8,14 @@ import jax.numpy as jnp
 from nbkeras import activations, constraints, initializers, regularizers
 from nbkeras import variables as _vars
 from nbkeras.layers.base import Layer
+from nbkeras.layers.lora import LoRAMixin
 
 
 def _ser(module, obj):
     return None if obj is None else module.serialize(obj)
 
 
-class Dense(Layer):
+class Dense(LoRAMixin, Layer):
     """A densely connected layer: ``activation(inputs @ kernel + bias)``.
 
     Applies to the last axis of inputs of any rank, as in Keras.
@@ -27,6 +28,8 @@ class Dense(Layer):
         bias_initializer: Initializer of the ``(units,)`` bias.
         kernel_regularizer, bias_regularizer: Optional penalties.
         kernel_constraint, bias_constraint: Optional projections.
+        lora_rank: If set, LoRA is enabled at build time (see ``enable_lora``).
+        lora_alpha: LoRA scale numerator (``lora_rank`` by default).
 
     Example:
         >>> Dense(3, activation="relu")(jnp.ones((2, 5))).shape
@@ -52,6 +55,7 @@ class Dense(Layer):
         **kwargs,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"Dense 'units' must be a positive integer, received units={units!r}.")
         self.units = units
@@ -88,9 +92,11 @@ class Dense(Layer):
             )
         else:
             self.bias = None
+        self.built = True
+        self._build_lora()
 
     def call(self, inputs):
-        kernel = self.kernel[...]
+        kernel = self.merged_weight()
         if inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(
                 f"Dense '{self.name}' expected an input with last dimension "
@@ -114,16 +120,19 @@ class Dense(Layer):
             "bias_regularizer": _ser(regularizers, self.bias_regularizer),
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
+            **self._lora_config(),
         }
 
 
-class Embedding(Layer):
+class Embedding(LoRAMixin, Layer):
     """Turns integer indices into dense vectors of size ``output_dim``.
 
     Example:
         >>> Embedding(10, 4)(jnp.array([[1, 2, 3]])).shape
         (1, 3, 4)
     """
+
+    _lora_target = "embeddings"
 
     def __init__(
         self,
@@ -139,6 +148,7 @@ class Embedding(Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self._init_lora(lora_rank, lora_alpha)
         for arg, val in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(val, int) or val <= 0:
                 raise ValueError(f"Embedding '{arg}' must be a positive int, received {val!r}.")
@@ -162,6 +172,8 @@ class Embedding(Layer):
         if self._initial_weights is not None:
             self.set_weights(self._initial_weights)
             self._initial_weights = None
+        self.built = True
+        self._build_lora()
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:
@@ -171,7 +183,7 @@ class Embedding(Layer):
     def call(self, inputs):
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             inputs = inputs.astype("int32")
-        return jnp.take(self.embeddings[...], inputs, axis=0)
+        return jnp.take(self.merged_weight(), inputs, axis=0)
 
     def get_config(self):
         return {
@@ -182,6 +194,7 @@ class Embedding(Layer):
             "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
             "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            **self._lora_config(),
         }
 
 

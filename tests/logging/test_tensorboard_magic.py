@@ -41,16 +41,13 @@ print(json.dumps({"pid": info.pid, "port": info.port, "points": [[s, v] for _, s
 ]
 
 
-def test_tensorboard_magic_serves_nbkeras_logs(tmp_path):
+def test_tensorboard_magic_serves_nbkeras_logs(kernel_env):
+    # kernel_env gives the kernel (and tensorboard's info files) a private TMPDIR
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c.strip()) for c in CELLS])
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    old = os.environ.get("TMPDIR")
-    os.environ["TMPDIR"] = str(tmp)  # the kernel and tensorboard's info files use it
     pid = None
     try:
         client = nbclient.NotebookClient(nb, timeout=90, kernel_name="python3",
-                                         resources={"metadata": {"path": str(tmp_path)}})
+                                         resources={"metadata": {"path": str(kernel_env)}})
         client.execute()
         magic_out = nb.cells[2].outputs
         html = "".join(o.get("data", {}).get("text/html", "") for o in magic_out)
@@ -62,10 +59,6 @@ def test_tensorboard_magic_serves_nbkeras_logs(tmp_path):
         assert result["points"] == [[0, 1.0], [1, 0.5], [2, 0.25]]
         assert result["tf"] is False
     finally:
-        if old is None:
-            os.environ.pop("TMPDIR", None)
-        else:
-            os.environ["TMPDIR"] = old
         if pid is not None:
             try:
                 os.kill(pid, signal.SIGTERM)

@@ -1,7 +1,6 @@
 """The live view in a real kernel (nbclient): saved outputs, in-place updates, size bound."""
 
 import json
-from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -27,16 +26,6 @@ print("after fit", len(history.epoch))
 """
 
 
-@pytest.fixture
-def kernel_env(tmp_path, monkeypatch):
-    for var in ("HOME", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
-                "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):
-        d = tmp_path / var.lower()
-        d.mkdir()
-        monkeypatch.setenv(var, str(d))
-    return tmp_path
-
-
 def run_notebook(cells, path, cwd):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
@@ -49,22 +38,7 @@ def run_notebook(cells, path, cwd):
     return nb
 
 
-class Classes(HTMLParser):
-    def __init__(self, html):
-        super().__init__()
-        self.attrs, self.text = {}, []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for c in (a.get("class") or "").split():
-            self.attrs.setdefault(c, a)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def test_200_epoch_fit_in_a_kernel(kernel_env):
+def test_200_epoch_fit_in_a_kernel(kernel_env, parse_html):
     path = kernel_env / "fit200.ipynb"
     nb = run_notebook([FIT_200], path, kernel_env)
     outs = nb.cells[0].outputs
@@ -75,9 +49,9 @@ def test_200_epoch_fit_in_a_kernel(kernel_env):
     streams = "".join(o.text for o in outs if o.output_type == "stream")
     assert "before fit" in streams and "after fit 200" in streams
     bar, plot = [o for o in outs if o.output_type == "display_data"]
-    page = Classes(bar.data["text/html"])
-    assert page.attrs["nbk-live"]["data-phase"] == "done"
-    assert page.attrs["nbk-bar"]["aria-valuenow"] == "100"
+    page = parse_html(bar.data["text/html"])
+    assert page.by_class["nbk-live"]["data-phase"] == "done"
+    assert page.by_class["nbk-bar"]["aria-valuenow"] == "100"
     text = "".join(page.text)
     assert "Done: 200 epochs" in text and "100%" in text and "val_loss" in text
     svg = ET.fromstring(plot.data["image/svg+xml"])

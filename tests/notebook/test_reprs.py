@@ -3,7 +3,6 @@
 import base64
 import io
 import re
-from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -16,43 +15,6 @@ from nbkeras.notebook import reprs
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-class Tree(HTMLParser):
-    """Collects tables (rows of cell texts), tags and text of an HTML fragment."""
-
-    def __init__(self, html):
-        super().__init__()
-        self.tables, self.tags, self.text, self._cell = [], [], [], None
-        self._stack = []
-        self.feed(html)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag == "table":
-            self._stack.append([])
-            self.tables.append(self._stack[-1])
-        elif tag == "tr" and self._stack:
-            self._stack[-1].append([])
-        elif tag in ("td", "th"):
-            self._cell = []
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._stack:
-            self._stack[-1][-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table" and self._stack:
-            self._stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-        if self._cell is not None:
-            self._cell.append(data)
-
-    @property
-    def all_text(self):
-        return " ".join(" ".join(self.text).split())
-
-
 def _mlp():
     m = keras.Sequential(
         [keras.Input((8,)), layers.Dense(4, activation="relu", name="hidden"),
@@ -62,10 +24,10 @@ def _mlp():
     return m
 
 
-def test_model_html_table_matches_summary_facts():
+def test_model_html_table_matches_summary_facts(parse_html):
     m = _mlp()
     html = m._repr_html_()
-    t = Tree(html)
+    t = parse_html(html)
     table = t.tables[0]
     assert table[0] == ["Layer (type)", "Output shape", "Param #", "Trainable", "Dtype"]
     assert table[1] == ["hidden (Dense)", "(None, 4)", "36", "✓", "float32"]
@@ -77,13 +39,13 @@ def test_model_html_table_matches_summary_facts():
     assert 'Model: "tiny"' in t.all_text
 
 
-def test_functional_nested_model_is_collapsible_and_shows_connections():
+def test_functional_nested_model_is_collapsible_and_shows_connections(parse_html):
     inner = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="in_dense")], name="inner")
     x = keras.Input((4,), name="x")
     y = layers.Dense(1, name="head")(inner(x))
     m = keras.Model(x, y, name="outer")
     m.compile(optimizer="adam", loss="mse")
-    t = Tree(m._repr_html_())
+    t = parse_html(m._repr_html_())
     assert "Connected to" in t.tables[0][0]
     assert ("details", {}) in t.tags and ("summary", {}) in t.tags
     nested = t.tables[1]  # the inner model's table inside <details>
@@ -92,17 +54,17 @@ def test_functional_nested_model_is_collapsible_and_shows_connections():
     assert "Optimizer: Adam (learning_rate=0.001)" in t.all_text
 
 
-def test_unbuilt_model_and_layer_reprs_do_not_fail():
+def test_unbuilt_model_and_layer_reprs_do_not_fail(parse_html):
     m = keras.Sequential([layers.Dense(3)])
-    assert "Not built yet" in Tree(m._repr_html_()).all_text
+    assert "Not built yet" in parse_html(m._repr_html_()).all_text
     d = layers.Dense(3, name="lazy")
-    t = Tree(d._repr_html_())
+    t = parse_html(d._repr_html_())
     assert ["built", "False"] in t.tables[0]
 
 
-def test_layer_html_lists_weights_and_config():
+def test_layer_html_lists_weights_and_config(parse_html):
     d = _mlp().layers[0]
-    t = Tree(d._repr_html_())
+    t = parse_html(d._repr_html_())
     kv = dict(tuple(r) for r in t.tables[0])
     assert kv["params"] == "36" and kv["output shape"] == "(None, 4)"
     weights = t.tables[1]
@@ -111,21 +73,21 @@ def test_layer_html_lists_weights_and_config():
     assert ["activation", "relu"] in t.tables[2]
 
 
-def test_optimizer_repr_and_html():
+def test_optimizer_repr_and_html(parse_html):
     opt = keras.optimizers.Adam(learning_rate=1e-3)
     assert "Adam" in repr(opt)
-    kv = dict(tuple(r) for r in Tree(opt._repr_html_()).tables[0])
+    kv = dict(tuple(r) for r in parse_html(opt._repr_html_()).tables[0])
     assert kv["learning_rate"] == "0.001" and kv["beta_1"] == "0.9"
 
 
-def test_history_html_has_parsable_curves_and_best_values():
+def test_history_html_has_parsable_curves_and_best_values(parse_html):
     m = _mlp()
     m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     rng = np.random.default_rng(0)
     x, y = rng.random((64, 8), dtype=np.float32), rng.integers(0, 2, 64)
     h = m.fit(x, y, epochs=3, batch_size=16, validation_split=0.25, verbose=0)
     html = h._repr_html_()
-    t = Tree(html)
+    t = parse_html(html)
     assert "History: 3 epochs" in t.all_text
     rows = {r[0]: r for r in t.tables[0][1:]}
     assert list(rows) == ["loss", "accuracy", "val_loss", "val_accuracy"]
@@ -153,13 +115,13 @@ def test_reprs_never_raise():
         assert fn(Broken()) == "<pre>&lt;Broken &amp; bad&gt;</pre>"
 
 
-def test_history_html_empty_and_nan():
+def test_history_html_empty_and_nan(parse_html):
     from nbkeras.callbacks import History
 
     h = History()
-    assert "No epochs recorded" in Tree(h._repr_html_()).all_text
+    assert "No epochs recorded" in parse_html(h._repr_html_()).all_text
     h.epoch, h.history = [0, 1], {"loss": [float("nan"), 0.5], "lr": [np.ones(2), np.ones(2)]}
-    t = Tree(h._repr_html_())
+    t = parse_html(h._repr_html_())
     assert t.tables[0][1] == ["loss", "0.5", "0.5", "2"]
     assert len(t.tables[0]) == 2  # the non-scalar entry is left out
 
