@@ -27,9 +27,9 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "Lambda.get_config/from_config use saving.lambda_serialization; function "
         "(de)serialization must move below layers (saving/ is under issue 9's security work)"
     ),
-    ("nbkeras.callbacks", "nbkeras.notebook"): (
-        "callbacks.progbar picks the notebook live view; issue 8 part A moves that choice "
-        "to the training loop"
+    ("nbkeras.train", "nbkeras.notebook"): (
+        "train.loop picks the notebook progress view (issue 8 part A) while notebook.reprs "
+        "uses models.summary and models call train: models -> train -> notebook -> models"
     ),
     ("nbkeras.utils", "nbkeras.notebook"): (
         "utils.plot_model draws with notebook.layout / notebook.mpl while notebook.explorer "
