@@ -426,7 +426,7 @@ def get(identifier: str | Callable[..., Any] | dict[str, Any] | None) -> Callabl
 def _custom(name: str) -> Callable[..., Any] | None:
     """A function registered with ``register_keras_serializable`` or in a
     ``custom_object_scope`` (by registered name ``"Package>name"`` or plain name)."""
-    from nbkeras.saving import object_registration
+    from nbkeras import _object_registry as object_registration
 
     fn = object_registration.get_registered_object(name)
     return fn if callable(fn) else None
@@ -440,7 +440,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Ca
         True
     """
     if custom_objects:
-        from nbkeras.saving import object_registration
+        from nbkeras import _object_registry as object_registration
 
         with object_registration.CustomObjectScope(custom_objects):
             return get(config)
@@ -465,7 +465,7 @@ def serialize(activation: Callable[..., Any] | None) -> str:
     for name, fn in _ACTIVATIONS.items():
         if fn is activation:
             return name
-    from nbkeras.saving import object_registration
+    from nbkeras import _object_registry as object_registration
 
     if object_registration.is_registered(activation):
         return object_registration.get_registered_name(activation)

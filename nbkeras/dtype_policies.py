@@ -90,8 +90,6 @@ def get(identifier: Any) -> DTypePolicy:
         'float16'
     """
     if identifier is None:
-        from nbkeras.mixed_precision import global_policy
-
         return global_policy()
     if isinstance(identifier, DTypePolicy):
         return identifier
@@ -120,3 +118,20 @@ def deserialize(config: dict[str, Any], custom_objects: Any = None) -> DTypePoli
         raise ValueError(f"Unsupported dtype policy {name!r}: nbkeras has no quantized "
                          "policies.")
     return DTypePolicy.from_config(config.get("config", {}))
+
+
+_GLOBAL: list[DTypePolicy | None] = [None]
+
+
+def set_global_policy(policy: Any) -> None:
+    """Set the policy of layers created from now on (name, policy or None to reset).
+
+    Raises:
+        ValueError: For an unknown policy name.
+    """
+    _GLOBAL[0] = None if policy is None else get(policy)
+
+
+def global_policy() -> DTypePolicy:
+    """The global policy (``DTypePolicy(floatx())`` unless one was set)."""
+    return _GLOBAL[0] if _GLOBAL[0] is not None else DTypePolicy()

@@ -456,7 +456,7 @@ def deserialize(config, custom_objects=None):
         True
     """
     if custom_objects:
-        from nbkeras.saving import object_registration
+        from nbkeras import _object_registry as object_registration
 
         with object_registration.CustomObjectScope(custom_objects):
             return get(config)

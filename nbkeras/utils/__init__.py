@@ -1,9 +1,9 @@
 """Utilities (``keras.utils`` equivalents)."""
 
-from nbkeras.backend import clear_session as clear_session
-from nbkeras.saving.object_registration import (
+from nbkeras._object_registry import (
     register_keras_serializable as register_keras_serializable,
 )
+from nbkeras.backend import clear_session as clear_session
 from nbkeras.utils.batch_dataset import BatchDataset as BatchDataset
 from nbkeras.utils.file_utils import get_file as get_file
 from nbkeras.utils.image_dataset import (

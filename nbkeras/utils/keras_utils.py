@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbkeras._object_registry import CustomObjectScope as CustomObjectScope
+from nbkeras._object_registry import custom_object_scope as custom_object_scope
+from nbkeras._object_registry import get_custom_objects as get_custom_objects
+from nbkeras._object_registry import get_registered_name as get_registered_name
+from nbkeras._object_registry import get_registered_object as get_registered_object
 from nbkeras.backend import clear_session as clear_session
 from nbkeras.backend import is_keras_tensor as is_keras_tensor
 from nbkeras.backend import standardize_dtype as standardize_dtype
-from nbkeras.saving.object_registration import CustomObjectScope as CustomObjectScope
-from nbkeras.saving.object_registration import custom_object_scope as custom_object_scope
-from nbkeras.saving.object_registration import get_custom_objects as get_custom_objects
-from nbkeras.saving.object_registration import get_registered_name as get_registered_name
-from nbkeras.saving.object_registration import get_registered_object as get_registered_object
 from nbkeras.saving.serialization_lib import (
     deserialize_keras_object as deserialize_keras_object,
 )
