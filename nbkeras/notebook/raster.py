@@ -105,7 +105,7 @@ def draw(prims, width: int, height: int, scale: int = 2):
 
 
 def curves_png(points: dict, max_charts: int = 4, per_row: int = 2, width: int = 340,
-               height: int = 210) -> bytes:
+               height: int = 210, marker: tuple[float, str] | None = None) -> bytes:
     """Learning curves as PNG bytes, laid out like :func:`nbkeras.notebook.svg.compose`."""
     from PIL import Image
 
@@ -115,7 +115,7 @@ def curves_png(points: dict, max_charts: int = 4, per_row: int = 2, width: int =
     rows = (n + cols - 1) // cols
     canvas = Image.new("RGB", (cols * width, rows * height), "white")
     for i, (title, series) in enumerate(charts):
-        prims = svg.chart_primitives(series, width, height, title=title)
+        prims = svg.chart_primitives(series, width, height, title=title, marker=marker)
         canvas.paste(draw(prims, width, height), ((i % cols) * width, (i // cols) * height))
     buf = io.BytesIO()
     canvas.quantize(colors=96).save(buf, format="PNG", optimize=True)

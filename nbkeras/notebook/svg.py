@@ -21,6 +21,7 @@ PALETTE = (
     "#e377c2",
     "#7f7f7f",
 )
+MARKER_COLOR = "#6a3d9a"
 FONT = "font-family=\"-apple-system,Segoe UI,Helvetica,Arial,sans-serif\""
 
 
@@ -93,6 +94,7 @@ def chart_primitives(
     title: str = "",
     xlabel: str = "epoch",
     max_points: int = 240,
+    marker: tuple[float, str] | None = None,
 ) -> list[tuple]:
     """The drawing of a line chart as primitives, for the SVG and the PNG writers.
 
@@ -100,6 +102,7 @@ def chart_primitives(
     ``("line", x1, y1, x2, y2, color, width, dashed)``,
     ``("poly", points, color, width, dashed, label)``, ``("circle", cx, cy, r, color)``,
     ``("text", x, y, text, anchor, color, bold)`` (``anchor``: start, middle or end).
+    ``marker`` ``(x, label)`` draws a dashed vertical line at ``x`` (e.g. the best epoch).
     """
     left, right, top, bottom = 46, 10, 24, 34
     pw, ph = width - left - right, height - top - bottom
@@ -140,6 +143,12 @@ def chart_primitives(
             out.append(("line", x, top + ph, x, top + ph + 4, "#888", 1, False))
             out.append(("text", x, top + ph + 15, fmt_num(t), "middle", "#555", False))
     out.append(("rect", left, top, pw, ph, None, "#999"))
+    if marker is not None and x0 <= marker[0] <= x1:
+        mx = sx(marker[0])
+        out.append(("line", mx, top, mx, top + ph, MARKER_COLOR, 1.2, True))
+        anchor = "end" if mx > left + pw / 2 else "start"
+        out.append(("text", mx + (-3 if anchor == "end" else 3), top + 11, marker[1], anchor,
+                    MARKER_COLOR, False))
     out.append(("text", left + pw / 2, height - 4, xlabel, "middle", "#555", False))
     for s, ps in zip(series, pts):
         xy = [(sx(x), sy(y)) for x, y in ps]
@@ -211,6 +220,7 @@ def line_chart(
     xlabel: str = "epoch",
     max_points: int = 240,
     css_class: str = "nbk-chart",
+    marker: tuple[float, str] | None = None,
 ) -> str:
     """An SVG line chart with axes, grid, ticks and a legend.
 
@@ -222,11 +232,12 @@ def line_chart(
         xlabel: Label of the x axis.
         max_points: Each series is downsampled to at most this many points.
         css_class: ``class`` attribute of the ``<svg>`` element.
+        marker: ``(x, label)``: a dashed vertical line with a label (e.g. the best epoch).
 
     Returns:
         The ``<svg>`` element as a string.
     """
-    prims = chart_primitives(series, width, height, title, xlabel, max_points)
+    prims = chart_primitives(series, width, height, title, xlabel, max_points, marker)
     return primitives_svg(prims, width, height, css_class)
 
 
@@ -269,7 +280,7 @@ def curve_series(points: dict, max_charts: int = 4) -> list[tuple[str, list[Seri
 
 
 def curves_svg(points: dict, max_charts: int = 4, width: int = 340,
-               height: int = 210) -> list[str]:
+               height: int = 210, marker: tuple[float, str] | None = None) -> list[str]:
     """One SVG chart per metric: train solid, validation dashed.
 
     Args:
@@ -277,11 +288,12 @@ def curves_svg(points: dict, max_charts: int = 4, width: int = 340,
         max_charts: At most this many charts (loss first).
         width: Width of each chart.
         height: Height of each chart.
+        marker: ``(x, label)`` marked on every chart (e.g. the restored best epoch).
 
     Returns:
         A list of ``<svg>`` strings.
     """
-    return [line_chart(series, title=title, width=width, height=height)
+    return [line_chart(series, title=title, width=width, height=height, marker=marker)
             for title, series in curve_series(points, max_charts)]
 
 
