@@ -155,6 +155,7 @@ class TrainingMixin:
         validation_batch_size=None,
         validation_freq=1,
         control=None,
+        background=False,
     ):
         """Train the model for ``epochs`` epochs (Keras's ``Model.fit``).
 
@@ -163,6 +164,9 @@ class TrainingMixin:
                 extension) to stop, pause or change the learning rate from another
                 thread; without one, ``fit`` keeps using
                 ``model.training_state.control``.  The other arguments are Keras's.
+            background: Train on a worker thread and return a
+                :class:`~nbkeras.train.background.FitHandle` at once (``stop()``,
+                ``wait()``, ``history``); an nbkeras extension.
 
         Returns:
             A :class:`~nbkeras.callbacks.History` whose ``history`` dict has Keras's keys
@@ -176,7 +180,13 @@ class TrainingMixin:
         args = _forward(locals())
         from nbkeras.train import loop
 
-        return loop.fit(self._require_compiled("fit"), **args)
+        state = self._require_compiled("fit")
+        if args.pop("background"):
+            from nbkeras.train.background import FitHandle
+
+            control = args.pop("control") or state.control
+            return FitHandle(lambda **kw: loop.fit(state, **kw), args, control)
+        return loop.fit(state, **args)
 
     @filter_traceback
     def evaluate(

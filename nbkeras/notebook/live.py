@@ -25,7 +25,7 @@ import sys
 import time
 
 from nbkeras.callbacks.base import Callback
-from nbkeras.notebook import render
+from nbkeras.notebook import render, steering
 from nbkeras.notebook.env import in_notebook
 from nbkeras.notebook.panel import DisplaySink, RecordingSink, _scalars
 from nbkeras.notebook.progress import Progress
@@ -45,6 +45,9 @@ class LiveView(Callback):
         eval_delay: ``evaluate``/``predict`` show a progress bar only after this many
             seconds (short runs show a one-line result).
         sink: Where bundles go (default: IPython display handles).
+        controls: Show ``Stop``, ``Pause`` and a ``learning rate`` slider bound to the
+            fit's :class:`~nbkeras.train.FitControl` (None: in a notebook kernel; see
+            :mod:`nbkeras.notebook.routes` for how clicks reach a running fit).
 
     Attributes:
         progress: The :class:`~nbkeras.notebook.progress.Progress` record as of the
@@ -63,6 +66,7 @@ class LiveView(Callback):
         final_png: bool = True,
         eval_delay: float = 1.0,
         sink=None,
+        controls: bool | None = None,
     ):
         super().__init__()
         self.verbose = verbose
@@ -71,6 +75,9 @@ class LiveView(Callback):
         self.final_png = final_png
         self.eval_delay = eval_delay
         self.sink = sink if sink is not None else DisplaySink()
+        self.controls = controls
+        self.controls_panel = None  # the ControlPanel of the current fit, if shown
+        self._status = ""
         self._reset("train")
 
     # ------------------------------------------------------------------ state
@@ -129,6 +136,15 @@ class LiveView(Callback):
     # ------------------------------------------------------------------ fit hooks
     def on_train_begin(self, logs=None):
         self._reset("train")
+        self._status = ""
+        self.controls_panel = None
+        if steering.wanted(self.controls, self.sink):
+            try:
+                self.controls_panel = steering.attach(
+                    self.model, show=isinstance(self.sink, DisplaySink))
+            except Exception as e:  # controls are a convenience: never stop the fit
+                print(f"nbkeras fit controls unavailable: {type(e).__name__}: {e}",
+                      file=sys.stderr)
         self._batch_size = self._find_batch_size()
         self._mesh = self._find_mesh()
         self._trace0 = self._traces("train")
@@ -157,7 +173,7 @@ class LiveView(Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
         steps = self._steps()
-        if steps:
+        if steps and not self.model.stop_training:  # a stopped epoch keeps its step count
             self._done = steps
         if self._phase == "compiling":  # no batch hook ran (empty epoch)
             self._end_compile(now, "train")
@@ -174,9 +190,20 @@ class LiveView(Callback):
             self._draw(now, None)
 
     def on_train_end(self, logs=None):
-        self._phase = "done"
-        self._done = self._steps() or self._done
+        self._end(None)
+
+    def on_train_failed(self, error):
+        """fit is raising ``error`` (an nbkeras hook): say so instead of "compiling"."""
+        self._end(error)
+
+    def _end(self, error) -> None:
+        phase, self._status = steering.outcome(self.model, self._epoch, self._done, error)
+        self._phase = phase
+        if phase == "done":
+            self._done = self._steps() or self._done
         self._draw(time.perf_counter(), None, force=True, final=True)
+        if self.controls_panel is not None:
+            self.controls_panel.finish(self._status or "done")
 
     # ------------------------------------------------------------------ evaluate/predict
     def on_test_begin(self, logs=None):
@@ -289,6 +316,7 @@ class LiveView(Callback):
             points=self._points,
             step_points=self._step_points,
             mesh=self._mesh,
+            status=self._status,
         )
 
     def _draw(self, now: float, logs, force: bool = False, final: bool = False) -> None:

@@ -42,6 +42,9 @@ class Progress:
         step_points: Per log key, intermediate points within epochs (x fractional).
         mesh: With a distribution, ``{"devices", "axes", "processes",
             "per_device_batch", ...}`` (``Placement.describe``); None on one device.
+        status: How a finished fit ended, when not normally: ``"stopped at epoch 3,
+            step 2"``, ``"interrupted at ..."``, ``"failed: ValueError"`` (phase
+            ``"stopped"``, ``"interrupted"`` or ``"failed"``).
     """
 
     mode: str = "train"
@@ -63,6 +66,7 @@ class Progress:
     points: dict = field(default_factory=dict)
     step_points: dict = field(default_factory=dict)
     mesh: dict | None = None
+    status: str = ""
 
     @property
     def fraction(self) -> float | None:

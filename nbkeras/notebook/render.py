@@ -90,7 +90,8 @@ def render_html(p: Progress) -> str:
     """The progress panel: header, compile line, bar, steps/ETA/speed, metrics."""
     frac = p.fraction
     pct = "" if frac is None else f"{100 * frac:.0f}%"
-    fill = "#2e7d32" if p.phase == "done" else "#1e88e5"
+    fill = {"done": "#2e7d32", "stopped": "#b26b00", "interrupted": "#b26b00",
+            "failed": "#c62828"}.get(p.phase, "#1e88e5")
     bar = (
         f'<div class="nbk-bar" role="progressbar" aria-valuenow="{pct[:-1] or 0}" '
         f'aria-valuemin="0" aria-valuemax="100" style="display:inline-block;'
@@ -117,6 +118,9 @@ def render_html(p: Progress) -> str:
     head = f"<b>{esc(header(p))}</b>"
     if p.phase == "done" and p.mode == "train":
         head = f"<b>Done</b>: {p.epochs_seen} epoch{'s' * (p.epochs_seen != 1)}"
+    elif p.status:
+        head = (f'<b class="nbk-status">{esc(p.status)}</b> &nbsp; {p.epochs_seen} '
+                f"epoch{'s' * (p.epochs_seen != 1)} done")
     return (
         f'<div class="nbk-live" data-phase="{p.phase}" data-mode="{p.mode}" '
         f'data-progress="{frac if frac is not None else ""}" style="font-family:-apple-system,'
@@ -138,7 +142,8 @@ def render_text(p: Progress) -> str:
     filled = int(width * (frac or 0))
     bar = "=" * filled + (">" if filled < width else "") + "." * max(width - filled - 1, 0)
     pct = "" if frac is None else f" {100 * frac:3.0f}%"
-    line = f"{header(p)} [{bar}]{pct} - {format_metrics(p.values, ' - ')}"
+    status = f" ({p.status})" if p.status else ""
+    line = f"{header(p)}{status} [{bar}]{pct} - {format_metrics(p.values, ' - ')}"
     return f"{line} - {mesh_text(p)}" if p.mesh else line
 
 

@@ -116,11 +116,11 @@ def _our_subshell(kernel) -> str | None:
 
 def detect(background: bool = False) -> Route:
     """The route for widget events of a ``fit`` starting now (see the module docstring)."""
+    if background or threading.current_thread() is not threading.main_thread():
+        return Route("background", True)
     kernel = _kernel()
     if kernel is None:
         return Route("none", False, "not running in a Jupyter kernel")
-    if background or threading.current_thread() is not threading.main_thread():
-        return Route("background", True)
     version = _ipykernel_version()
     subshells = getattr(kernel, "shell_channel_thread", None) is not None
     if subshells and _comm_routing_hook() and version < (8, 0):

@@ -46,14 +46,22 @@ class FitControl:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._stop = False
+        self._stop_reason: str | None = None
         self._paused = False
         self._pending_lr: float | None = None
         self._lr: float | None = None
 
     # ------------------------------------------------------------ user side
-    def request_stop(self) -> None:
-        """End the fit after the current dispatch (also ends a pause)."""
+    def request_stop(self, reason: str = "stopped") -> None:
+        """End the fit after the current dispatch (also ends a pause).
+
+        Args:
+            reason: Why, as the live view shows it (``"stopped"``; a kernel interrupt
+                passes ``"interrupted"``).
+        """
         with self._cond:
+            if not self._stop:
+                self._stop_reason = str(reason)
             self._stop = True
             self._cond.notify_all()
 
@@ -61,6 +69,11 @@ class FitControl:
     def stop_requested(self) -> bool:
         """True once :meth:`request_stop` was called (until the next ``fit`` starts)."""
         return self._stop
+
+    @property
+    def stop_reason(self) -> str | None:
+        """The ``reason`` of the first :meth:`request_stop` (None if none)."""
+        return self._stop_reason if self._stop else None
 
     def pause(self) -> None:
         """Block the loop at the next dispatch boundary until :meth:`resume`."""

@@ -16,6 +16,7 @@ from flax import nnx
 from nbkeras.callbacks.base import CallbackList
 from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
+from nbkeras.train.interrupt import InterruptGuard
 from nbkeras.train.nonfinite import NonFiniteWatch
 from nbkeras.train.state import TrainingState, to_python_logs
 
@@ -172,7 +173,9 @@ def fit(
     logs = {}
     watch = NonFiniteWatch(train_data.x if isinstance(train_data, _data.ArrayData) else None)
     lrs: list = []  # the learning rate of each epoch, for History when the control changes it
+    interrupt = InterruptGuard(state._control)
     try:
+        interrupt.install()
         cbs.on_train_begin()  # before _start(): callbacks may load weights/optimizer state
         state._start()
         state._control._report_learning_rate(state.learning_rate)
@@ -203,10 +206,31 @@ def fit(
             logs = epoch_logs
             if model.stop_training:
                 break
+    except BaseException as e:
+        _notify_failed(cbs, e)
+        raise
     finally:
+        interrupt.restore()
         state._finish()
     cbs.on_train_end(logs)
+    if interrupt.requested:
+        raise KeyboardInterrupt(
+            "fit was interrupted and stopped at a step boundary; the model holds the weights "
+            "of the last step and model.history the epochs that finished."
+        )
     return cbs.history
+
+
+def _notify_failed(cbs, error: BaseException) -> None:
+    """Call ``on_train_failed(error)`` of callbacks that have one (an nbkeras extension:
+    the live view then says "failed: <type>" or "interrupted")."""
+    for cb in cbs.callbacks:
+        hook = getattr(cb, "on_train_failed", None)
+        if hook is not None:
+            try:
+                hook(error)
+            except Exception:
+                pass
 
 
 def _backfill(history, key: str, values: list) -> None:
