@@ -24,6 +24,7 @@ from nbkeras.callbacks.base import Callback
 from nbkeras.notebook import runs as _runs
 from nbkeras.notebook import space as _space
 from nbkeras.notebook.runs import Run
+from nbkeras.train.control import FitControl
 
 
 class WidgetSink:
@@ -38,22 +39,18 @@ class WidgetSink:
 
 
 class _RunRecorder(Callback):
-    """Records a run's epoch logs and stops it when the explorer's Stop was pressed."""
-
-    lazy_batch_logs = True  # the batch hook never reads logs: no device sync
+    """Records a run's epoch logs (its curve in the overlay grows live)."""
 
     def __init__(self, explorer: Explorer, run: Run):
         super().__init__()
         self.explorer = explorer
         self.run = run
 
-    @property
-    def uses_batch_hooks(self) -> bool:
-        return False
-
-    def on_train_batch_end(self, batch, logs=None):
-        if self.explorer._stop_event.is_set():
-            self.model.stop_training = True
+    def on_train_begin(self, logs=None):
+        # fit clears earlier stop requests when it starts: Stop pressed while the model
+        # was being built must be repeated now.
+        if self.explorer._stopped:
+            self.explorer._control.request_stop()
 
     def on_epoch_end(self, epoch, logs=None):
         for k, v in (logs or {}).items():
@@ -61,8 +58,6 @@ class _RunRecorder(Callback):
                 self.run.points.setdefault(k, []).append((epoch + 1, float(v)))
             except (TypeError, ValueError):
                 continue
-        if self.explorer._stop_event.is_set():
-            self.model.stop_training = True
         self.explorer._refresh(throttle=True)
 
 
@@ -105,7 +100,8 @@ class Explorer:
         self._pending: list[Run] = []
         self._wake = threading.Condition(self._lock)
         self._worker: threading.Thread | None = None
-        self._stop_event = threading.Event()
+        self._control = None  # the FitControl of the running run
+        self._stopped = False
         self._current: Run | None = None
         self._last_refresh = 0.0
         self._shown_in = None
@@ -209,7 +205,9 @@ class Explorer:
                 r.status = "cancelled"
             self._pending.clear()
             if self._current is not None:
-                self._stop_event.set()
+                self._stopped = True
+                if self._control is not None:
+                    self._control.request_stop()
             self._wake.notify_all()
         self._refresh()
 
@@ -282,7 +280,8 @@ class Explorer:
                     self._wake.wait()
                 run = self._pending.pop(0)
                 self._current = run
-                self._stop_event.clear()
+                self._stopped = False
+                self._control = FitControl()
             try:
                 self._execute(run)
             finally:
@@ -311,7 +310,7 @@ class Explorer:
             run.model = model
             kwargs = dict(self.fit_kwargs)
             callbacks = list(kwargs.pop("callbacks", None) or [])
-            callbacks += [LiveView(sink=WidgetSink(self.progress), plot=False),
+            callbacks += [LiveView(sink=WidgetSink(self.progress), plot=False, controls=False),
                           _RunRecorder(self, run)]
             if self.log_dir is not None:
                 from nbkeras.callbacks.tensorboard import TensorBoard
@@ -319,8 +318,9 @@ class Explorer:
                 callbacks.append(TensorBoard(
                     os.path.join(self.log_dir, f"run-{run.index:03d}"), write_graph=False,
                     hparams=_space.hparams_for_tensorboard(run.hparams)))
-            run.history = model.fit(self.x, self.y, verbose=0, callbacks=callbacks, **kwargs)
-            run.status = "stopped" if self._stop_event.is_set() else "done"
+            run.history = model.fit(self.x, self.y, verbose=0, callbacks=callbacks,
+                                    control=self._control, **kwargs)
+            run.status = "stopped" if self._stopped else "done"
         except Exception as e:  # a bad run must not kill the worker: show it in the table
             run.error = e
             run.status = f"failed: {type(e).__name__}"
