@@ -102,7 +102,7 @@ def render_html(p: Progress) -> str:
     info = []
     if p.steps:
         info.append(f"{p.done if p.phase != 'done' else p.steps}/{p.steps} steps")
-    if p.phase == "done":
+    if p.phase in ("done", "stopped", "interrupted", "failed"):
         info.append(f"{clock(p.elapsed)} total")
     else:
         info.append(f"{clock(p.elapsed)} elapsed")
