@@ -123,9 +123,13 @@ class History(Callback):
         super().__init__()
         self.history: dict[str, list] = {}
         self.epoch: list[int] = []
+        # The epoch whose weights the model ended with, when a callback restored them
+        # (EarlyStopping(restore_best_weights=True)); the plots mark it.  An nbkeras extra.
+        self.restored_epoch: int | None = None
 
     def on_train_begin(self, logs=None):
         self.epoch = []
+        self.restored_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         self.epoch.append(epoch)
@@ -190,6 +194,7 @@ class CallbackList:
                 callbacks.append(self.history)
         if progress is not None:
             callbacks.insert(0, progress)
+        self._progress = progress
         self.callbacks = callbacks
         self.model = model
         for cb in callbacks:
@@ -217,6 +222,11 @@ class CallbackList:
                 targets = [cb for cb in self.callbacks if cb.implements(hook)]
             else:
                 targets = list(self.callbacks)
+            if hook == "on_train_end" and self._progress in targets:
+                # The progress view draws the final picture after the others finished
+                # (e.g. EarlyStopping restored the best weights it then marks).
+                targets.remove(self._progress)
+                targets.append(self._progress)
             self._targets[hook] = targets
         return targets
 

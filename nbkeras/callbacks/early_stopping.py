@@ -88,6 +88,9 @@ class EarlyStopping(MonitorCallback):
                     f"{self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
+            history = getattr(self.model, "history", None)
+            if history is not None and hasattr(history, "restored_epoch"):
+                history.restored_epoch = self.best_epoch  # the plots mark it
 
 
 def _copy_weights(model) -> list:

@@ -78,6 +78,7 @@ class LiveView(Callback):
         self.controls = controls
         self.controls_panel = None  # the ControlPanel of the current fit, if shown
         self._status = ""
+        self._marker = None
         self._reset("train")
 
     # ------------------------------------------------------------------ state
@@ -137,6 +138,7 @@ class LiveView(Callback):
     def on_train_begin(self, logs=None):
         self._reset("train")
         self._status = ""
+        self._marker = None
         self.controls_panel = None
         if steering.wanted(self.controls, self.sink):
             try:
@@ -201,6 +203,7 @@ class LiveView(Callback):
         self._phase = phase
         if phase == "done":
             self._done = self._steps() or self._done
+        self._marker = steering.restored_marker(self.model)
         self._draw(time.perf_counter(), None, force=True, final=True)
         if self.controls_panel is not None:
             self.controls_panel.finish(self._status or "done")
@@ -317,6 +320,7 @@ class LiveView(Callback):
             step_points=self._step_points,
             mesh=self._mesh,
             status=self._status,
+            marker=self._marker,
         )
 
     def _draw(self, now: float, logs, force: bool = False, final: bool = False) -> None:

@@ -67,6 +67,7 @@ class Progress:
     step_points: dict = field(default_factory=dict)
     mesh: dict | None = None
     status: str = ""
+    marker: tuple | None = None  # (x, label) marked on the plot, e.g. the restored epoch
 
     @property
     def fraction(self) -> float | None:

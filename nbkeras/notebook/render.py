@@ -150,7 +150,8 @@ def render_text(p: Progress) -> str:
 def plot_svg(p: Progress) -> str:
     """The learning curves (loss and metrics, train vs validation) as one SVG."""
     pts = p.curves()
-    charts = svg.curves_svg(pts) if pts else [svg.line_chart([], title="loss")]
+    charts = (svg.curves_svg(pts, marker=p.marker) if pts
+              else [svg.line_chart([], title="loss")])
     return svg.compose(charts)
 
 
@@ -158,7 +159,7 @@ def plot_png(p: Progress) -> bytes:
     """The learning curves as PNG bytes (for front ends that do not show SVG)."""
     from nbkeras.notebook.raster import curves_png
 
-    return curves_png(p.curves())
+    return curves_png(p.curves(), marker=p.marker)
 
 
 def plot_bundle(p: Progress, png: bool = False) -> dict:

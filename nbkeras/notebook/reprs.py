@@ -205,7 +205,8 @@ def _history_html(history) -> str:
     # (JupyterLab on a notebook it did not run, GitHub) sanitizes the HTML, dropping
     # inline SVG but keeping its <text> as stray words; a dropped <img> leaves its alt.
     charts = [_svg_img(c, "learning curves (trust the notebook to see them)")
-              for c in svg.curves_svg(svg.history_points(hist, history.epoch))]
+              for c in svg.curves_svg(svg.history_points(hist, history.epoch),
+                                      marker=_restored(history))]
     rows = []
     for k in _ordered(hist):
         v = hist[k]
@@ -217,6 +218,11 @@ def _history_html(history) -> str:
         + table(["metric", "last", "best", "best epoch"], rows, right=[1, 2, 3]),
         "nbk-history",
     )
+
+
+def _restored(history):
+    epoch = getattr(history, "restored_epoch", None)
+    return None if epoch is None else (epoch + 1, f"best epoch {epoch + 1} (restored)")
 
 
 def _svg_img(svg_text: str, alt: str) -> str:
@@ -237,7 +243,8 @@ def history_bundle(history) -> dict:
         if hist:
             from nbkeras.notebook.raster import curves_png
 
-            png = curves_png(svg.history_points(hist, history.epoch))
+            png = curves_png(svg.history_points(hist, history.epoch),
+                             marker=_restored(history))
             bundle["image/png"] = base64.b64encode(png).decode("ascii")
     except Exception:
         pass

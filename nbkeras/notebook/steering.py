@@ -63,6 +63,14 @@ def _has_schedule(model) -> bool:
     return isinstance(cfg.get("learning_rate"), dict)
 
 
+def restored_marker(model):
+    """``(x, label)`` for the plot when the model ended with an earlier epoch's weights."""
+    epoch = getattr(getattr(model, "history", None), "restored_epoch", None)
+    if epoch is None:
+        return None
+    return (epoch + 1, f"best epoch {epoch + 1} (restored)")
+
+
 def outcome(model, epoch: int, step: int, error: BaseException | None = None) -> tuple[str, str]:
     """``(phase, text)`` of a fit that ended: done, stopped, interrupted or failed.
 

@@ -182,3 +182,64 @@ def test_background_fit_returns_a_handle():
     bad = model.fit(x, y[:3], epochs=1, verbose=0, background=True)
     with pytest.raises(ValueError):
         bad.wait(60)
+
+
+class ListSink:
+    def __init__(self):
+        self.bars, self.current = [], {}
+
+    def put(self, key, bundle):
+        self.current[key] = bundle
+        if key == "bar":
+            self.bars.append(bundle["text/plain"])
+
+
+@pytest.fixture
+def notebook_views(monkeypatch):
+    """fit's own progress view, as in a notebook, drawing into a list."""
+    from nbkeras.train import loop
+
+    views = []
+
+    def progress(verbose):
+        views.append(LiveView(verbose=verbose, interval=0.0, sink=ListSink()))
+        return views[-1]
+
+    monkeypatch.setattr(loop, "progress_callback", progress)
+    return views
+
+
+def test_final_plot_marks_the_restored_best_epoch(notebook_views):
+    import base64
+
+    x, y = data()
+
+    class Score(callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_score"] = [0.5, 0.3, 0.4, 0.45, 0.5, 0.6][epoch]
+
+    es = callbacks.EarlyStopping(monitor="val_score", mode="min", patience=2,
+                                 restore_best_weights=True)
+    h = mlp().fit(x, y, epochs=6, batch_size=16, verbose=1, callbacks=[Score(), es])
+    assert len(h.epoch) == 4 and h.restored_epoch == 1
+    plot = notebook_views[0].sink.current["plot"]
+    assert "best epoch 2 (restored)" in plot["image/svg+xml"] and "image/png" in plot
+    html = h._repr_mimebundle_()["text/html"]
+    svgs = [base64.b64decode(u).decode() for u in
+            __import__("re").findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)]
+    assert all("best epoch 2 (restored)" in s for s in svgs)
+    h2 = mlp().fit(x, y, epochs=2, batch_size=16, verbose=1)
+    assert h2.restored_epoch is None
+    assert "restored" not in notebook_views[1].sink.current["plot"]["image/svg+xml"]
+
+
+def test_verbose_2_updates_once_per_epoch(notebook_views):
+    x, y = data()
+    mlp().fit(x, y, epochs=3, batch_size=8, verbose=2)  # 8 steps per epoch
+    bars = notebook_views[0].sink.bars
+    # begin, first step compiled, then only epoch ends (100 %), then the end
+    assert len(bars) == 3 + 3, bars
+    assert all(" 100%" in b for b in bars[2:]), bars
+    notebook_views.clear()
+    mlp().fit(x, y, epochs=3, batch_size=8, verbose=1)
+    assert len(notebook_views[0].sink.bars) > 3 * 8  # verbose=1 follows the steps

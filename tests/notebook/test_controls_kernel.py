@@ -8,6 +8,7 @@ send), so this checks the kernel-side route of :mod:`nbkeras.notebook.routes`.
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -73,6 +74,15 @@ def widget_ids(msg, found):
         found[state["description"]] = msg["content"]["comm_id"]
 
 
+def epoch_of(bars) -> int:
+    """The epoch the live panel shows last (0 before training)."""
+    for html in reversed(bars):
+        m = re.search(r"Epoch (\d+)/", html)
+        if m:
+            return int(m.group(1))
+    return 0
+
+
 def send(kc, comm_id, data):
     kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": comm_id, "data": data}))
 
@@ -94,7 +104,7 @@ def test_slider_and_stop_act_while_the_cell_runs(kernel):
                 html = msg["content"]["data"].get("text/html", "")
                 if "nbk-live" in html:
                     bars.append(html)
-        if lr_sent is None and {"Stop", "learning rate"} <= set(found) and len(bars) >= 3:
+        if lr_sent is None and {"Stop", "learning rate"} <= set(found) and epoch_of(bars) >= 3:
             send(kc, found["learning rate"], {"method": "update", "state": {"value": 0.003},
                                               "buffer_paths": []})
             lr_sent = len(bars)
