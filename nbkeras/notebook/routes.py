@@ -25,6 +25,14 @@ waits until the cell ends, which is too late for Stop.  The routes, by front end
   (``do_one_iteration``) but is not implemented; the controls are greyed out and say
   to use ``background=True`` or the kernel's Interrupt (which always works: ``fit``
   stops at a step boundary).
+
+Verified here (ipykernel 7.4.0, ipywidgets 8.1.9): the ``subshell`` route with comm
+messages that carry no ``subshell_id`` (what VS Code, Notebook < 7.4 and JupyterLab with
+``commsOverSubshells: disabled`` send; ``tests/notebook/test_controls_kernel.py``), and
+in JupyterLab 4.6 (default ``perCommTarget``) with Chromium
+(``tests/notebook/test_lab_controls.py``); ``background`` headless.  Not verified:
+ipykernel 7.0-7.3 (``frontend-subshell``), real VS Code and Colab front ends, and the
+greyed-out panel on a real ipykernel 6 (checked with a stand-in kernel object only).
 """
 
 from __future__ import annotations

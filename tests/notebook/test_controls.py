@@ -243,3 +243,20 @@ def test_verbose_2_updates_once_per_epoch(notebook_views):
     notebook_views.clear()
     mlp().fit(x, y, epochs=3, batch_size=8, verbose=1)
     assert len(notebook_views[0].sink.bars) > 3 * 8  # verbose=1 follows the steps
+
+
+def test_route_detection_on_kernels_without_a_route(monkeypatch):
+    class Kernel6:  # ipykernel 6: no subshells (Colab, older VS Code setups)
+        shell_channel_thread = None
+
+    monkeypatch.setattr(routes, "_kernel", lambda: Kernel6())
+    monkeypatch.setattr(routes, "_ipykernel_version", lambda: (6, 17))
+    r = routes.detect()
+    assert not r.live and r.name == "none"
+    assert "ipykernel 6.17 has no subshells" in r.reason and "background=True" in r.reason
+    assert routes.detect(background=True).live  # a background fit always has a route
+    monkeypatch.setattr(routes, "_kernel", lambda: None)
+    assert routes.detect().reason == "not running in a Jupyter kernel"
+    panel = ControlPanel(FitControl(), 1e-3, routes.detect())
+    assert all(w.disabled for w in panel.widgets)
+    assert "not running in a Jupyter kernel" in panel.note.value
