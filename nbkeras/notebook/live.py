@@ -175,7 +175,7 @@ class LiveView(Callback):
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
         steps = self._steps()
-        if steps and not self.model.stop_training:  # a stopped epoch keeps its step count
+        if steps and not getattr(self.model, "stop_training", False):  # stopped: keep the count
             self._done = steps
         if self._phase == "compiling":  # no batch hook ran (empty epoch)
             self._end_compile(now, "train")
