@@ -156,7 +156,13 @@ class TrainingState:
         state = self._get_state()
         # Copies: the next step donates the state's buffers, and the model must stay
         # readable (also through references a callback captured) after that.
-        params, rest = jax.device_put((state["params"], state["rest"]), may_alias=False)
+        # Each copy keeps its array's sharding (a bare device_put would target one
+        # device, which fails for arrays spread over several processes).
+        params, rest = jax.tree.map(
+            lambda a: jax.device_put(a, a.sharding, may_alias=False)
+            if isinstance(a, jax.Array) else a,
+            (state["params"], state["rest"]),
+        )
         nnx.update(self.model, params, rest)
         self.optimizer.sync_from_state(state["opt"])
         self._synced = True
