@@ -34,6 +34,11 @@ class LazyLogs(MutableMapping):
         self._fetch = fetch
         self._data = None
 
+    @property
+    def loaded(self) -> bool:
+        """Whether a callback already fetched these logs from the device."""
+        return self._data is not None
+
     def _load(self) -> dict:
         if self._data is None:
             self._data = dict(self._fetch())

@@ -41,7 +41,7 @@ class NonFiniteWatch:
 
     def batch(self, epoch: int, step: int, logs) -> None:
         """Check batch logs, only if they were already fetched from the device."""
-        if self.warned or logs is None or not getattr(logs, "_loaded", True):
+        if self.warned or logs is None or not getattr(logs, "loaded", True):
             return
         found = _first_non_finite(logs)
         if found is not None:
