@@ -148,7 +148,7 @@ def test_live_training_in_jupyterlab(lab):
 
             fit_cell = page.locator(".jp-CodeCell").nth(1)
             outputs = fit_cell.locator(".jp-OutputArea-child")
-            expect(outputs).to_have_count(3)  # print + panel + plot: updated in place
+            expect(outputs).to_have_count(4)  # print + panel + plot + live controls, in place
             expect(outputs.nth(0)).to_contain_text("training starts")
             plot = fit_cell.locator(".jp-RenderedSVG img, .jp-RenderedImage img").first
             expect(plot).to_be_visible()

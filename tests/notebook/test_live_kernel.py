@@ -45,6 +45,12 @@ def test_200_epoch_fit_in_a_kernel(kernel_env, parse_html):
     kinds = [o.output_type for o in outs]
     # other output of the cell survives; the live view is two display outputs, updated
     # in place (nbclient applies update_display_data to them), not 200+ outputs
+    # Plus one widget output: the live controls (Stop / Pause / learning rate, issue 15).
+    widgets = [o for o in outs if o.output_type == "display_data"
+               and "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widgets) == 1, kinds
+    outs = [o for o in outs if o not in widgets]
+    kinds = [o.output_type for o in outs]
     assert kinds.count("display_data") == 2, kinds
     streams = "".join(o.text for o in outs if o.output_type == "stream")
     assert "before fit" in streams and "after fit 200" in streams
