@@ -5,7 +5,7 @@ when the name is added."""
 # fmt: off
 I10 = 'issue 10 (layer catalogue, helper i10): not built yet'
 AUG = 'image augmentation / preprocessing layer: not built yet (issue 10); ops.image offers resize, crop, pad and colour conversions for custom pipelines'
-STR = 'string lookup/vectorization works on string tensors; JAX has no string dtype, so these need a host-side tokenizer design (not planned for this release)'
+STR = 'HashedCrossing (hashed feature crosses): not built yet; layers.Hashing and the lookup layers exist'
 TF = 'needs TensorFlow (a TF SavedModel / tf.data), which nbkeras does not depend on'
 TORCH = 'PyTorch backend only'
 WRAP = 'every nbkeras layer is an nnx.Module and any nnx.Module goes into a model directly; a Keras-style wrapper class is not provided yet'
@@ -81,7 +81,6 @@ MISSING = {
         'AugMix': AUG,
         'AutoContrast': AUG,
         'Bidirectional': I10,
-        'CategoryEncoding': I10,
         'ContrastLimitedAdaptiveHistogramEqualization': AUG,
         'Conv3DTranspose': I10,
         'ConvLSTM1D': I10,
@@ -92,7 +91,6 @@ MISSING = {
         'Cropping3D': I10,
         'CutMix': AUG,
         'DepthwiseConv1D': I10,
-        'Discretization': I10,
         'EinsumDense': I10,
         'Equalization': AUG,
         'FlaxLayer': WRAP,
@@ -104,9 +102,7 @@ MISSING = {
         'GlobalMaxPool3D': I10,
         'GroupQueryAttention': I10,
         'HashedCrossing': STR,
-        'Hashing': STR,
         'InputSpec': INSPEC,
-        'IntegerLookup': STR,
         'JaxLayer': WRAP,
         'LSTM': I10,
         'LSTMCell': I10,
@@ -152,9 +148,7 @@ MISSING = {
         'SpatialDropout3D': I10,
         'SpectralNormalization': I10,
         'StackedRNNCells': I10,
-        'StringLookup': STR,
         'TFSMLayer': TF,
-        'TextVectorization': STR,
         'TimeDistributed': I10,
         'TorchModuleWrapper': TORCH,
         'UpSampling3D': I10,

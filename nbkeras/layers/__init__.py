@@ -18,6 +18,7 @@ from nbkeras.layers.augmentation import (
 )
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
+from nbkeras.layers.categorical import CategoryEncoding, Discretization
 from nbkeras.layers.conv import (
     Conv1D,
     Conv2D,
@@ -34,6 +35,8 @@ from nbkeras.layers.conv_transpose import (
 )
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
 from nbkeras.layers.einsum_dense import EinsumDense
+from nbkeras.layers.hashing import Hashing
+from nbkeras.layers.index_lookup import IntegerLookup, StringLookup
 from nbkeras.layers.input_layer import Input, InputLayer
 from nbkeras.layers.masking import Masking
 from nbkeras.layers.merging import (
@@ -107,4 +110,5 @@ from nbkeras.layers.reshaping import (
 )
 from nbkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
+from nbkeras.layers.text_vectorization import TextVectorization
 from nbkeras.layers.wrappers import ModuleLayer
