@@ -36,8 +36,8 @@ from nbkeras.layers.conv_transpose import (
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
 from nbkeras.layers.einsum_dense import EinsumDense
 from nbkeras.layers.hashing import Hashing
-from nbkeras.layers.index_lookup import IntegerLookup, StringLookup
 from nbkeras.layers.input_layer import Input, InputLayer
+from nbkeras.layers.lookup import IntegerLookup, StringLookup
 from nbkeras.layers.masking import Masking
 from nbkeras.layers.merging import (
     Add,

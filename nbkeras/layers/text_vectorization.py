@@ -17,7 +17,7 @@ from nbkeras.layers._args import choice
 from nbkeras.layers._encoding import output_mode_arg
 from nbkeras.layers._hashes import host_values
 from nbkeras.layers.hashing import HostLayer
-from nbkeras.layers.index_lookup import StringLookup
+from nbkeras.layers.lookup import StringLookup
 
 _LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _NO_PUNCT = str.maketrans("", "", string.punctuation)
