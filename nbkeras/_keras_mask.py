@@ -5,6 +5,7 @@ attribute; a tracer (inside ``jax.jit``) does not, so its mask goes into a side 
 keyed by the tracer's identity and dropped when the tracer is garbage-collected.
 
 Example:
+    >>> import jax.numpy as jnp
     >>> x = jnp.ones((2, 3))
     >>> set_keras_mask(x, jnp.array([[True, True, False]] * 2))
     >>> get_keras_mask(x).shape

@@ -37,6 +37,7 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
         ValueError: If the package contains ``>`` or a class has no ``get_config``.
 
     Example:
+        >>> import nbkeras
         >>> @register_keras_serializable(package="MyLayers")
         ... class Scale(nbkeras.layers.Layer):
         ...     pass

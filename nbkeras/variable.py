@@ -8,7 +8,7 @@ Layer weights are ``nnx`` variables instead (:mod:`nbkeras.variables`), with the
 
 Example:
     >>> v = Variable(0.0, name="total")
-    >>> v.assign_add(2.5)
+    >>> _ = v.assign_add(2.5)
     >>> float(v.value)
     2.5
 """

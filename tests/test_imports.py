@@ -31,10 +31,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "train.loop picks the notebook progress view (issue 8 part A) while notebook.reprs "
         "uses models.summary and models call train: models -> train -> notebook -> models"
     ),
-    ("nbkeras.utils", "nbkeras.notebook"): (
-        "utils.plot_model draws with notebook.layout / notebook.mpl while notebook.explorer "
-        "uses utils.set_random_seed; the drawing helpers must move below notebook"
-    ),
 }
 
 

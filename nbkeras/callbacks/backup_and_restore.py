@@ -37,8 +37,13 @@ class BackupAndRestore(Callback):
         delete_checkpoint: Delete ``backup_dir`` when training finishes normally.
 
     Example:
-        >>> cb = BackupAndRestore("/tmp/backup")
-        >>> model.fit(x, y, epochs=10, callbacks=[cb])  # rerun after a crash to resume
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
+        >>> cb = BackupAndRestore("backup")
+        >>> history = model.fit(x, y, epochs=3, callbacks=[cb], verbose=0)  # rerun to resume
     """
 
     def __init__(

@@ -58,7 +58,14 @@ class CSVLogger(Callback):
             is empty) instead of overwriting it.
 
     Example:
-        >>> model.fit(x, y, epochs=5, callbacks=[CSVLogger("training.log")])
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
+        >>> history = model.fit(x, y, epochs=5, callbacks=[CSVLogger("training.log")], verbose=0)
+        >>> open("training.log").readline().strip()
+        'epoch,loss,mae,val_loss,val_mae'
     """
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):

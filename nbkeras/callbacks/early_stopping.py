@@ -23,8 +23,15 @@ class EarlyStopping(MonitorCallback):
         start_from_epoch: Epochs of warm-up before monitoring starts.
 
     Example:
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
         >>> cb = EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-        >>> model.fit(x, y, validation_split=0.2, epochs=100, callbacks=[cb])
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[cb], verbose=0)
+        >>> len(history.epoch) <= 30
+        True
     """
 
     def __init__(

@@ -23,7 +23,15 @@ class LearningRateScheduler(Callback):
     Example:
         >>> def schedule(epoch, lr):
         ...     return lr if epoch < 10 else lr * 0.9
-        >>> model.fit(x, y, epochs=15, callbacks=[LearningRateScheduler(schedule)])
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
+        >>> cb = LearningRateScheduler(schedule)
+        >>> history = model.fit(x, y, epochs=12, callbacks=[cb], verbose=0)
+        >>> round(float(model.optimizer.learning_rate), 6)  # 0.01 * 0.9 * 0.9
+        0.0081
     """
 
     def __init__(self, schedule, verbose: int = 0):

@@ -43,8 +43,13 @@ class ModelCheckpoint(MonitorCallback):
         initial_value_threshold: With ``save_best_only``, only save values better than this.
 
     Example:
-        >>> cb = ModelCheckpoint("best.keras", monitor="val_accuracy", save_best_only=True)
-        >>> model.fit(x, y, validation_split=0.2, epochs=10, callbacks=[cb])
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
+        >>> cb = ModelCheckpoint("best.keras", monitor="val_loss", save_best_only=True)
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=3, callbacks=[cb], verbose=0)
         >>> best = nbkeras.models.load_model("best.keras")
     """
 

@@ -46,8 +46,16 @@ class TensorBoard(Callback):
             and see their ``train``/``validation`` metrics in the dashboard.
 
     Example:
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse", metrics=["mae"])
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
         >>> tb = TensorBoard("logs/run1", histogram_freq=1, hparams={"units": 64})
-        >>> model.fit(x, y, validation_split=0.2, epochs=5, callbacks=[tb])
+        >>> history = model.fit(x, y, validation_split=0.2, epochs=2, callbacks=[tb], verbose=0)
+        >>> import os
+        >>> sorted(os.listdir("logs/run1"))
+        ['events.out.tfevents...', 'train', 'validation']
     """
 
     def __init__(

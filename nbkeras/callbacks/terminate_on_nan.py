@@ -19,7 +19,15 @@ class TerminateOnNaN(Callback):
         check_freq: Check every ``check_freq`` batches (Keras: 1).
 
     Example:
-        >>> model.fit(x, y, callbacks=[TerminateOnNaN()])
+        >>> import numpy as np
+        >>> import nbkeras
+        >>> model = nbkeras.Sequential([nbkeras.Input((3,)), nbkeras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> x, y = np.random.rand(20, 3), np.random.rand(20, 1)
+        >>> history = model.fit(x, y * np.nan, epochs=3, callbacks=[TerminateOnNaN()], verbose=0)
+        Batch 0: Invalid loss, terminating training
+        >>> len(history.epoch)  # stopped in the first epoch
+        1
     """
 
     def __init__(self, raise_error: bool = False, check_freq: int = 1):

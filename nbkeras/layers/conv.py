@@ -43,6 +43,7 @@ _CONV_DOC = """{rank}D convolution layer (Keras ``{name}``).
     The kernel has Keras's shape ``(*kernel_size, in_channels // groups, filters)``.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> {name}(4, 3)(jnp.ones({example})).shape
         {result}
     """

@@ -93,6 +93,7 @@ class Conv1DTranspose(_ConvTransposeBase):
     ``(kernel_size, filters, in_channels)``.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv1DTranspose(4, 3, strides=2)(jnp.ones((2, 5, 3))).shape
         (2, 11, 4)
     """
@@ -110,6 +111,7 @@ class Conv2DTranspose(_ConvTransposeBase):
         output_padding: Extra size added to one side of each output dimension.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv2DTranspose(4, 3, strides=2, padding="same")(jnp.ones((1, 5, 5, 3))).shape
         (1, 10, 10, 4)
     """

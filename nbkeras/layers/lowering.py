@@ -46,8 +46,13 @@ def conv_lowering(mode: str):
     """Temporarily force a convolution lowering (affects code traced inside).
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> from nbkeras.layers import Conv2D
+        >>> layer, x = Conv2D(2, 3), jnp.ones((1, 6, 6, 1))
         >>> with conv_lowering("xla"):
         ...     y_plain = layer(x)
+        >>> y_plain.shape
+        (1, 4, 4, 2)
     """
     previous = _mode
     set_conv_lowering(mode)

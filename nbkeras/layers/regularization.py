@@ -34,6 +34,7 @@ class GaussianNoise(_Noise):
     """Adds zero-mean Gaussian noise of ``stddev`` during training.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> GaussianNoise(0.1)(jnp.ones((2, 3)), training=False)
         Array([[1., 1., 1.],
                [1., 1., 1.]], dtype=float32)
@@ -60,6 +61,7 @@ class GaussianDropout(_Noise):
     """Multiplies inputs by Gaussian noise of mean 1, stddev ``sqrt(rate / (1 - rate))``.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> GaussianDropout(0.2)(jnp.ones((2, 3)), training=False).shape
         (2, 3)
     """
@@ -83,6 +85,7 @@ class AlphaDropout(_Noise):
     """Dropout that keeps the mean and variance of SELU activations (Klambauer 2017).
 
     Example:
+        >>> import jax.numpy as jnp
         >>> AlphaDropout(0.2)(jnp.ones((2, 3)), training=False).shape
         (2, 3)
     """

@@ -321,6 +321,8 @@ class StackedRNNCells(Layer):
     """A stack of cells run as one cell: each cell's output feeds the next.
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> from nbkeras.layers import RNN
         >>> cells = StackedRNNCells([LSTMCell(4), GRUCell(3)])
         >>> RNN(cells)(jnp.ones((2, 5, 6))).shape
         (2, 3)

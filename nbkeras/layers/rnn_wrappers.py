@@ -60,6 +60,8 @@ class Bidirectional(Wrapper):
         backward_layer: Optional layer for the backward direction (``go_backwards=True``).
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> from nbkeras.layers import LSTM
         >>> Bidirectional(LSTM(4))(jnp.ones((2, 5, 3))).shape
         (2, 8)
     """
@@ -191,6 +193,8 @@ class TimeDistributed(Wrapper):
     XLA op, not a loop over steps).
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> from nbkeras.layers import Dense
         >>> TimeDistributed(Dense(2))(jnp.ones((4, 5, 3))).shape
         (4, 5, 2)
     """

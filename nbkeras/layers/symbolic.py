@@ -37,6 +37,7 @@ class KerasTensor:
     """A symbolic tensor: a shape (``None`` for unknown sizes) and a dtype.
 
     Example:
+        >>> from nbkeras import Input
         >>> x = Input(shape=(784,))
         >>> x.shape
         (None, 784)

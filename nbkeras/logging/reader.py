@@ -32,8 +32,12 @@ def scalars(log_dir: str | os.PathLike) -> dict[str, dict[str, list[tuple[int, f
         FileNotFoundError: If ``log_dir`` does not exist.
 
     Example:
+        >>> from nbkeras.logging import SummaryWriter
+        >>> with SummaryWriter("logs/fit/validation") as w:
+        ...     w.scalar("epoch_loss", 0.75, step=0)
+        ...     w.scalar("epoch_loss", 0.5, step=1)
         >>> scalars("logs/fit")["validation"]["epoch_loss"]
-        [(0, 0.71), (1, 0.52)]
+        [(0, 0.75), (1, 0.5)]
     """
     from tensorboard.backend.event_processing import event_accumulator as ea_mod
     from tensorboard.util import tensor_util
@@ -91,7 +95,10 @@ def plot_scalars(
         ValueError: If no scalars match.
 
     Example:
-        >>> plot_scalars("logs/fit", tags=["epoch_loss", "epoch_accuracy"])
+        >>> from nbkeras.logging import SummaryWriter
+        >>> with SummaryWriter("logs/fit/train") as w:
+        ...     w.scalar("epoch_loss", 0.75, step=0)
+        >>> fig = plot_scalars("logs/fit", tags=["epoch_loss"])
     """
     import matplotlib.pyplot as plt
 

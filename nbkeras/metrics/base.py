@@ -7,6 +7,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def snake_case(name: str) -> str:
@@ -55,6 +56,7 @@ class Metric:
         dtype: Dtype of the state; defaults to ``'float32'``.
 
     Example:
+        >>> from nbkeras.metrics import Mean
         >>> m = Mean()
         >>> m.update_state([1.0, 3.0])
         >>> float(m.result())
@@ -165,7 +167,7 @@ class Metric:
         if self._uses_variables():
             return [v.value for v in self._added]
         if self._state is None:
-            shapes = [jnp.shape(a) for a in args]
+            shapes = [np.shape(a) for a in args]  # lists too (jnp.shape rejects them)
             if shapes:
                 self.build(*shapes[:2])
             self._store(self.init())
@@ -222,6 +224,7 @@ class Metric:
         """``update_state`` without side effects: new variable values from old ones.
 
         Example:
+            >>> from nbkeras.metrics import Mean
             >>> m = Mean()
             >>> values = m.stateless_update_state(m.variables, jnp.array([2.0, 4.0]))
             >>> float(m.stateless_result(values))

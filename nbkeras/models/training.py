@@ -78,6 +78,8 @@ class TrainingMixin:
             jit_compile: Accepted for compatibility; steps are always jitted.
 
         Example:
+            >>> import nbkeras
+            >>> model = nbkeras.Sequential([nbkeras.Input((4,)), nbkeras.layers.Dense(3)])
             >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
             ...               metrics=["accuracy"])
         """
@@ -173,7 +175,13 @@ class TrainingMixin:
             (``loss``, metrics, ``val_*``).
 
         Example:
-            >>> history = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2)
+            >>> import numpy as np
+            >>> import nbkeras
+            >>> model = nbkeras.Sequential(
+            ...     [nbkeras.Input((4,)), nbkeras.layers.Dense(3, activation="softmax")])
+            >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+            >>> x, y = np.random.rand(40, 4), np.random.randint(0, 3, 40)
+            >>> history = model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, verbose=0)
             >>> sorted(history.history)
             ['accuracy', 'loss', 'val_accuracy', 'val_loss']
         """

@@ -11,8 +11,8 @@ Example:
     >>> opt = optimizers.SGD(learning_rate=0.1)
     >>> opt.build([jnp.ones(2)])
     >>> new_params, new_vars = opt.stateless_apply(opt.variables, [jnp.ones(2)], [jnp.ones(2)])
-    >>> new_params[0].tolist()
-    [0.8999999761581543, 0.8999999761581543]
+    >>> [round(v, 6) for v in new_params[0].tolist()]
+    [0.9, 0.9]
 """
 
 from __future__ import annotations

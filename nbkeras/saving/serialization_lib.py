@@ -79,6 +79,7 @@ def serialize_keras_object(obj) -> Any:
     """A JSON-friendly config of ``obj`` in Keras 3's format.
 
     Example:
+        >>> import nbkeras
         >>> serialize_keras_object(nbkeras.layers.Dense(2))["class_name"]
         'Dense'
     """

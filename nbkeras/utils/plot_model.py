@@ -1,7 +1,7 @@
 """``plot_model``: draw a Sequential or Functional model as SVG (no graphviz needed).
 
 The graph comes from ``model.layers`` and the layers' graph nodes; the layout is the
-pure-Python layered layout of :mod:`nbkeras.notebook.layout`.  PNG/PDF files are
+pure-Python layered layout of :mod:`nbkeras.utils.graph_layout`.  PNG/PDF files are
 rendered from the same geometry with matplotlib (already a dependency of nbkeras).
 """
 
@@ -109,7 +109,7 @@ class ModelPlot:
                 ax.text(x + bw / 2, y + LINE_H * (i + 1.5) + 6, line, ha="center",
                         va="center", fontsize=FONT_SIZE * 0.8, color="#333")
         if fmt == "png":
-            from nbkeras.notebook.mpl import figure_png
+            from nbkeras.utils.figure_png import figure_png
 
             return figure_png(fig, dpi)
         buf = io.BytesIO()
@@ -244,7 +244,7 @@ def _orthogonal(pts: list, lr: bool) -> list:
 
 
 def _draw(nodes: list[_Node], edges, rankdir: str, splines: str = "ortho") -> tuple[str, dict]:
-    from nbkeras.notebook.layout import Box, layout
+    from nbkeras.utils.graph_layout import Box, layout
 
     lr = rankdir.upper() == "LR"
     sizes = {}

@@ -6,7 +6,7 @@ import pytest
 
 import nbkeras as keras
 from nbkeras import layers
-from nbkeras.notebook.layout import Box, layout
+from nbkeras.utils.graph_layout import Box, layout
 from nbkeras.utils import plot_model as keras_plot_model
 
 
