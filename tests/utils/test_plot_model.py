@@ -6,8 +6,8 @@ import pytest
 
 import nbkeras as keras
 from nbkeras import layers
-from nbkeras.utils.graph_layout import Box, layout
 from nbkeras.utils import plot_model as keras_plot_model
+from nbkeras.utils.graph_layout import Box, layout
 
 
 def plot_model(model, **kwargs):
