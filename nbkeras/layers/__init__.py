@@ -27,11 +27,22 @@ from nbkeras.layers.conv import (
     Convolution2D,
     Convolution3D,
 )
-from nbkeras.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
+from nbkeras.layers.conv_depthwise import (
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
+from nbkeras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from nbkeras.layers.conv_transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
     Convolution2DTranspose,
+    Convolution3DTranspose,
 )
 from nbkeras.layers.core import Activation, Dense, Dropout, Embedding, Identity, Lambda
 from nbkeras.layers.einsum_dense import EinsumDense
@@ -89,6 +100,7 @@ from nbkeras.layers.pooling import (
 from nbkeras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from nbkeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from nbkeras.layers.regularization import (
+    ActivityRegularization,
     AlphaDropout,
     GaussianDropout,
     GaussianNoise,
@@ -108,7 +120,9 @@ from nbkeras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from nbkeras.layers.reshaping3d import Cropping3D, UpSampling3D, ZeroPadding3D
 from nbkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
+from nbkeras.layers.spectral_normalization import SpectralNormalization
 from nbkeras.layers.text_vectorization import TextVectorization
 from nbkeras.layers.wrappers import ModuleLayer

@@ -1,4 +1,4 @@
-"""Depthwise and separable convolution layers: DepthwiseConv2D, SeparableConv2D."""
+"""Depthwise and separable convolution layers: DepthwiseConv1D/2D, SeparableConv1D/2D."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ class DepthwiseConv2D(_ConvBase):
         channels = kernel.shape[-2]
         self._check_input(inputs, channels)
         kernel = jnp.reshape(kernel, (*kernel.shape[:-2], 1, channels * kernel.shape[-1]))
-        x = self._convolve(inputs, kernel, self.padding.upper(), groups=channels)
+        inputs, padding = self._padded(inputs)
+        x = self._convolve(inputs, kernel, padding, groups=channels)
         return self._add_bias(x)
 
     def get_config(self):
@@ -165,7 +166,7 @@ class SeparableConv2D(_ConvBase):
             name="depthwise_kernel",
         )
         self.pointwise_kernel = self.add_weight(
-            shape=(1, 1, channels * self.depth_multiplier, self.filters),
+            shape=(*(1,) * self.rank, channels * self.depth_multiplier, self.filters),
             initializer=self.pointwise_initializer,
             regularizer=self.pointwise_regularizer,
             constraint=self.pointwise_constraint,
@@ -178,8 +179,9 @@ class SeparableConv2D(_ConvBase):
         channels = dw.shape[-2]
         self._check_input(inputs, channels)
         dw = jnp.reshape(dw, (*dw.shape[:-2], 1, channels * dw.shape[-1]))
-        x = self._convolve(inputs, dw, self.padding.upper(), groups=channels)
-        x = self._convolve(x, self.pointwise_kernel[...], "VALID", strides=(1, 1))
+        inputs, padding = self._padded(inputs)
+        x = self._convolve(inputs, dw, padding, groups=channels)
+        x = self._convolve(x, self.pointwise_kernel[...], "VALID", strides=(1,) * self.rank)
         return self._add_bias(x)
 
     def get_config(self):
@@ -192,3 +194,30 @@ class SeparableConv2D(_ConvBase):
             config[f"{kind}_regularizer"] = _ser(regularizers, getattr(self, f"{kind}_regularizer"))
             config[f"{kind}_constraint"] = _ser(constraints, getattr(self, f"{kind}_constraint"))
         return config
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1D convolution; kernel ``(k, in_channels, depth_multiplier)``.
+
+    Example:
+        >>> DepthwiseConv1D(3, depth_multiplier=2)(jnp.ones((1, 7, 3))).shape
+        (1, 5, 6)
+    """
+
+    rank = 1
+
+
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise 1D convolution followed by a pointwise one; weights ``depthwise_kernel``
+    ``(k, in, depth_multiplier)``, ``pointwise_kernel`` ``(1, in * depth_multiplier,
+    filters)``, ``bias``.
+
+    Example:
+        >>> SeparableConv1D(4, 3)(jnp.ones((1, 7, 3))).shape
+        (1, 5, 4)
+    """
+
+    rank = 1
+
+
+SeparableConvolution1D, SeparableConvolution2D = SeparableConv1D, SeparableConv2D

@@ -1,4 +1,4 @@
-"""Transposed convolution layers: Conv1DTranspose, Conv2DTranspose (one
+"""Transposed convolution layers: Conv1D/2D/3DTranspose (one
 ``jax.lax.conv_transpose`` call, Keras's padding arithmetic)."""
 
 from __future__ import annotations
@@ -119,4 +119,18 @@ class Conv2DTranspose(_ConvTransposeBase):
     rank = 2
 
 
+class Conv3DTranspose(_ConvTransposeBase):
+    """3D transposed convolution (Keras ``Conv3DTranspose``); kernel
+    ``(kd, kh, kw, filters, in_channels)``.
+
+    Example:
+        >>> Conv3DTranspose(2, 2, strides=2)(jnp.ones((1, 3, 3, 3, 4))).shape
+        (1, 6, 6, 6, 2)
+    """
+
+    rank = 3
+
+
+Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
+Convolution3DTranspose = Conv3DTranspose

@@ -1,5 +1,5 @@
 """Noise and regularization layers: GaussianNoise, GaussianDropout, AlphaDropout,
-SpatialDropout1D/2D/3D (noise only with ``training=True``)."""
+SpatialDropout1D/2D/3D (noise only with ``training=True``), ActivityRegularization."""
 
 from __future__ import annotations
 
@@ -157,3 +157,33 @@ class SpatialDropout3D(_SpatialDropout):
     """Drops whole feature maps (channels) of 3D volumes."""
 
     rank = 3
+
+
+class ActivityRegularization(Layer):
+    """Passes its input through and adds ``(l1 * sum|x| + l2 * sum x^2) / batch`` to the
+    training loss (``layer.losses``).
+
+    Example:
+        >>> reg = ActivityRegularization(l1=0.1)
+        >>> _ = reg(jnp.ones((2, 4)))
+        >>> [round(float(v), 4) for v in reg.losses]
+        [0.4]
+    """
+
+    _supports_masking = True
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
+        from nbkeras import regularizers
+
+        kwargs.pop("activity_regularizer", None)
+        super().__init__(activity_regularizer=regularizers.L1L2(l1=l1, l2=l2), **kwargs)
+        self.l1, self.l2 = float(l1), float(l2)
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("activity_regularizer", None)
+        return {**config, "l1": self.l1, "l2": self.l2}

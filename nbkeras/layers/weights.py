@@ -98,6 +98,22 @@ class WeightsMixin:
         _pending_weights(self).append(var)
         return var
 
+    def add_variable(self, shape, initializer, dtype=None, trainable: bool = True,
+                     autocast: bool = True, regularizer=None, constraint=None,
+                     name: str | None = None) -> nnx.Variable:
+        """Keras's alias of :meth:`add_weight` (``shape`` and ``initializer`` first).
+
+        Example:
+            >>> class Bias(Layer):
+            ...     def build(self, input_shape):
+            ...         self.b = self.add_variable((input_shape[-1],), "zeros", name="b")
+            ...     def call(self, x):
+            ...         return x + self.b
+        """
+        return self.add_weight(shape=shape, initializer=initializer, dtype=dtype,
+                               trainable=trainable, autocast=autocast,
+                               regularizer=regularizer, constraint=constraint, name=name)
+
     def _own_weights(self) -> list[nnx.Variable]:
         """Weights held directly by this layer, in creation order."""
         found: dict[int, nnx.Variable] = {}
