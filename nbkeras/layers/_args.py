@@ -60,7 +60,7 @@ def _check_rank(layer, inputs, rank: int) -> None:
     if inputs.ndim != rank + 2:
         layout = (
             "(batch, *spatial, channels)"
-            if layer.data_format == "channels_last"
+            if getattr(layer, "data_format", "channels_last") == "channels_last"
             else ("(batch, channels, *spatial)")
         )
         raise named_error(

@@ -16,7 +16,7 @@ from flax import nnx
 
 from nbkeras import variables as _vars
 from nbkeras._traceback import filter_traceback
-from nbkeras.layers import _mask_flow, registry
+from nbkeras.layers import _boundary, _mask_flow, registry
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
@@ -73,6 +73,24 @@ def _note_call(e: BaseException, layer, first_input) -> None:
     else:
         where = f"(received input shape {_describe_shapes(first_input)})"
     e.add_note(f"{_NOTE_PREFIX}{type(layer).__name__} '{layer.name}' {where}.")
+
+
+def _noted(e: BaseException, layer, first_input) -> BaseException | None:
+    """Note on ``e`` which layer's build/call raised it; for a built-in layer's
+    IndexError/AttributeError/..., the ValueError/TypeError to raise instead (``_boundary``)."""
+    fresh = not any(n.startswith(_NOTE_PREFIX) for n in getattr(e, "__notes__", ()))
+    _note_call(e, layer, first_input)
+    if not fresh:
+        return None
+    if getattr(_context, "symbolic", False):
+        where = "while inferring its output shape"
+    else:
+        where = f"(received input shape {_describe_shapes(first_input)})"
+    new = _boundary.convert_call_error(e, layer, where)
+    if new is not None:
+        for note in e.__notes__:
+            new.add_note(note)
+    return new
 
 
 class Layer(WeightsMixin, nnx.Module):
@@ -142,6 +160,8 @@ class Layer(WeightsMixin, nnx.Module):
             registry.register(cls)
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_nbk_wrapped", False):
             cls.build = _wrap_build(cls.__dict__["build"])
+        if "__init__" in cls.__dict__ and not getattr(cls.__init__, "_nbk_wrapped", False):
+            cls.__init__ = _boundary.wrap_init(cls.__dict__["__init__"])
 
     # ------------------------------------------------------------------ attributes
     def __setattr__(self, name: str, value: Any) -> None:
@@ -244,7 +264,12 @@ class Layer(WeightsMixin, nnx.Module):
             raise TypeError(f"Layer '{self.name}' was called without an input.")
         args = tuple(self._convert_input(a) for a in args)
         if not self.built:
-            self._build_on(args[0])
+            try:
+                self._build_on(args[0])
+            except Exception as e:
+                if (new := _noted(e, self, args[0])) is not None:
+                    raise new from e
+                raise
         explicit = kwargs.get("training", None)
         training = explicit if explicit is not None else current_training()
         if self._call_accepts("training"):
@@ -263,7 +288,8 @@ class Layer(WeightsMixin, nnx.Module):
                 with _vars.autocast_scope(autocast if self.autocast else None):
                     outputs = self.call(*args, **kwargs)
             except Exception as e:
-                _note_call(e, self, args[0])
+                if (new := _noted(e, self, args[0])) is not None:
+                    raise new from e
                 raise
             _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
             if self._activity_regularizer is not None:
@@ -336,7 +362,10 @@ class Layer(WeightsMixin, nnx.Module):
 
     def _convert_input(self, x):
         def conv(a):
-            if isinstance(a, (np.ndarray, np.generic, list)) or (
+            if isinstance(a, (list, str, bytes)):
+                a = _boundary.list_to_array(self, a)
+            _boundary.check_numeric(self, a)
+            if isinstance(a, (np.ndarray, np.generic)) or (
                 isinstance(a, (float, int)) and not isinstance(a, bool)
             ):
                 a = jnp.asarray(a)

@@ -65,8 +65,9 @@ class BatchNormalization(_AffineConfig, Layer):
         if not isinstance(axis, int) or isinstance(axis, bool):
             raise TypeError(f"BatchNormalization 'axis' must be an int, received axis={axis!r}.")
         if renorm:
-            raise NotImplementedError(
-                "BatchNormalization(renorm=True) is not supported by nbkeras; use renorm=False."
+            raise ValueError(
+                f"BatchNormalization received renorm={renorm!r}; batch renormalization is not "
+                "supported by nbkeras. Use renorm=False."
             )
         self.axis = axis
         self.momentum = float(momentum)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from nbkeras.layers import _boundary
 from nbkeras.layers._encoding import encode, output_mode_arg
 from nbkeras.layers._hashes import hash_buckets, host_values
 from nbkeras.layers.base import Layer
@@ -33,7 +34,9 @@ class HostLayer(Layer):
     """
 
     def _convert_input(self, x):
-        return np.asarray(x) if isinstance(x, (list, tuple, str, bytes)) else x
+        if isinstance(x, (list, tuple, str, bytes)):
+            return _boundary.list_to_array(self, x)
+        return x
 
 
 class Hashing(HostLayer):

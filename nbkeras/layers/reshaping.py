@@ -108,6 +108,13 @@ class Permute(_Stateless):
 
     def __init__(self, dims, **kwargs):
         super().__init__(**kwargs)
+        if not isinstance(dims, (tuple, list)) or not all(
+            isinstance(d, int) and not isinstance(d, bool) for d in dims
+        ):
+            raise TypeError(
+                f"Permute 'dims' must be a tuple of ints (1-based axes, e.g. (2, 1)), "
+                f"received dims={dims!r}."
+            )
         self.dims = tuple(dims)
         if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
             raise ValueError(

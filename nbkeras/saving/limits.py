@@ -13,7 +13,7 @@ import json
 from nbkeras._weight_budget import format_bytes
 
 #: Largest inflated ``config.json`` (or sharded index) accepted; ``metadata.json`` is
-#: never read (a 1,000-layer model's config is ~2 MB).
+#: never read but held to the same cap (a 1,000-layer model's config is ~2 MB).
 MAX_CONFIG_BYTES = 64 * 2**20
 #: Deepest nesting of JSON lists/objects accepted (Keras configs stay below ~40).
 MAX_JSON_DEPTH = 100

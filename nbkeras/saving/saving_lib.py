@@ -406,6 +406,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
             "model.load_weights(path); load_model reads '.keras' files."
         )
     with _open_archive(filepath) as archive:
+        if METADATA_FILENAME in archive.names():  # never read, but held to config's cap
+            limits.check_member_size(archive.size(METADATA_FILENAME), limits.MAX_CONFIG_BYTES,
+                                     METADATA_FILENAME, filepath)
         raw = archive.read(CONFIG_FILENAME, limits.MAX_CONFIG_BYTES)
         config = limits.parse_json(raw, f"'{filepath}' is corrupt: its config.json")
         if not isinstance(config, dict) or "class_name" not in config:

@@ -174,5 +174,5 @@ def test_normalization_errors():
         layers.GroupNormalization(groups=4)(jnp.ones((2, 6)))
     with pytest.raises(TypeError, match=r"'axis' must be an int or a list/tuple"):
         layers.LayerNormalization(axis="x")
-    with pytest.raises(NotImplementedError, match=r"renorm=True"):
+    with pytest.raises(ValueError, match=r"renorm=True"):
         layers.BatchNormalization(renorm=True)

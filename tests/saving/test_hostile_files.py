@@ -275,7 +275,7 @@ def _peak_python_bytes(fn):
 GB = 2**30
 
 
-@pytest.mark.parametrize("member", ["config.json", "model.weights.h5"])
+@pytest.mark.parametrize("member", ["config.json", "metadata.json", "model.weights.h5"])
 def test_zip_bomb_is_refused_before_inflating(saved, tmp_path, member):
     d, _ = saved
     members = _members(d / "ok.keras")
