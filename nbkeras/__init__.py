@@ -63,10 +63,8 @@ def __dir__():
 
 
 def _enable_cache_from_env() -> None:
-    import os
-
-    if os.environ.get("NBKERAS_COMPILATION_CACHE"):
-        __getattr__("config")._from_env()
+    # The persistent XLA cache is on by default (NBKERAS_COMPILATION_CACHE=0 turns it off).
+    __getattr__("config")._from_env()
 
 
 _enable_cache_from_env()

@@ -34,6 +34,14 @@ def next_key() -> jax.Array:
     if _state["seed"] is None:
         _state["seed"] = int(np.random.SeedSequence().entropy % (2**31))
     _state["counter"] += 1
+    if jax.config.jax_default_prng_impl == "threefry2x32":
+        # fold_in(key(seed), counter) computed on the host: the same key, without the
+        # eager compiles of jax.random.key/fold_in in a fresh process.
+        from nbkeras._init_draw import threefry2x32
+
+        seed = np.array([0, _state["seed"]], np.uint32)
+        y0, y1 = threefry2x32(seed, np.zeros(1, np.uint32), np.array([_state["counter"]], np.uint32))
+        return jax.random.wrap_key_data(np.concatenate([y0, y1]))
     with jax.ensure_compile_time_eval():
         return jax.random.fold_in(jax.random.key(_state["seed"]), _state["counter"])
 

@@ -8,10 +8,14 @@ Example:
 
 The persistent XLA compilation cache:
 
-Compiling a train step takes seconds; with a persistent cache, a notebook kernel
-restart (or a second script run) loads the compiled executables from disk instead.
-Enable it with :func:`enable_compilation_cache` or by setting the environment variable
-``NBKERAS_COMPILATION_CACHE`` to a directory before ``import nbkeras``.
+Compiling a train step takes seconds; with a persistent cache, re-running a cell
+(a new model of the same architecture), a kernel restart or a second script run loads
+the compiled executables from disk instead.  It is on by default, in
+:func:`default_cache_dir` (``~/.cache/nbkeras/xla``), kept under 1 GiB (least recently
+used entries go first).  The environment variable ``NBKERAS_COMPILATION_CACHE``, read
+at ``import nbkeras``, overrides that: ``0`` (or ``off``/``false``/``no``) turns it off,
+a directory moves it.  In a running process use :func:`disable_compilation_cache` /
+:func:`enable_compilation_cache`.
 """
 
 from __future__ import annotations
@@ -88,13 +92,23 @@ def default_cache_dir() -> str:
     return os.path.join(base, "nbkeras", "xla")
 
 
-def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_time_secs=0.0):
+DEFAULT_MIN_COMPILE_SECS = 0.1  # the default cache skips trivial (eager op) compiles
+DEFAULT_MAX_SIZE_BYTES = 1 << 30
+
+
+def enable_compilation_cache(
+    path: str | os.PathLike | None = None,
+    min_compile_time_secs=0.0,
+    max_size_bytes: int | None = None,
+):
     """Store compiled XLA executables in ``path`` and reuse them across processes.
 
     Args:
         path: Cache directory (created if missing); :func:`default_cache_dir` if None.
         min_compile_time_secs: Only cache computations that took at least this long
             to compile (0 caches everything, including small eval/predict steps).
+        max_size_bytes: Evict least recently used entries beyond this size; None keeps
+            everything.
 
     Returns:
         The cache directory as a string.
@@ -114,6 +128,13 @@ def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_
             "min_compile_time_secs must be a number of seconds, received "
             f"{min_compile_time_secs!r}."
         )
+    if max_size_bytes is not None and (
+        isinstance(max_size_bytes, bool) or not isinstance(max_size_bytes, int)
+        or max_size_bytes <= 0
+    ):
+        raise ValueError(
+            f"max_size_bytes must be a positive int or None, received {max_size_bytes!r}."
+        )
     path = os.fspath(path) if path is not None else default_cache_dir()
     if not isinstance(path, str) or not path:
         raise ValueError(f"path must be a non-empty directory path, received {path!r}.")
@@ -121,6 +142,7 @@ def enable_compilation_cache(path: str | os.PathLike | None = None, min_compile_
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    jax.config.update("jax_compilation_cache_max_size", max_size_bytes or -1)
     _reset_jax_cache()
     _cache_dir = path
     return path
@@ -152,6 +174,18 @@ def _reset_jax_cache() -> None:
 
 
 def _from_env() -> None:
-    value = os.environ.get(ENV_VAR)
-    if value and value.lower() not in ("0", "false", "no", "off"):
-        enable_compilation_cache(None if value.lower() in ("1", "true", "yes", "on") else value)
+    """At ``import nbkeras``: the default cache, or what ``NBKERAS_COMPILATION_CACHE`` says."""
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value.lower() in ("0", "false", "no", "off"):
+        return
+    explicit = value and value.lower() not in ("1", "true", "yes", "on")
+    try:
+        enable_compilation_cache(
+            value if explicit else None,
+            min_compile_time_secs=0.0 if explicit else DEFAULT_MIN_COMPILE_SECS,
+            max_size_bytes=None if explicit else DEFAULT_MAX_SIZE_BYTES,
+        )
+    except OSError:
+        if explicit:
+            raise
+        # No writable cache directory (read-only home): run without the cache.

@@ -20,8 +20,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from nbkeras import _config_objects
+from nbkeras import _config_objects, _init_draw
 from nbkeras import random as _random
 from nbkeras._config_objects import ConfigObject
 from nbkeras._errors import unknown_identifier
@@ -74,6 +75,10 @@ class Initializer(ConfigObject):
         raise NotImplementedError
 
 
+def _host_array(a: np.ndarray) -> jax.Array:
+    # A transfer, not an eager jnp op: no XLA compile per weight shape.
+    return jax.device_put(a)
+
 
 class Zeros(Initializer):
     """All zeros.
@@ -84,7 +89,7 @@ class Zeros(Initializer):
     """
 
     def _generate(self, shape, dtype):
-        return jnp.zeros(shape, dtype)
+        return _host_array(np.zeros(shape, jnp.dtype(dtype)))
 
 
 class Ones(Initializer):
@@ -96,7 +101,7 @@ class Ones(Initializer):
     """
 
     def _generate(self, shape, dtype):
-        return jnp.ones(shape, dtype)
+        return _host_array(np.ones(shape, jnp.dtype(dtype)))
 
 
 class Constant(Initializer):
@@ -114,7 +119,8 @@ class Constant(Initializer):
         self.value = value
 
     def _generate(self, shape, dtype):
-        return jnp.broadcast_to(jnp.asarray(self.value, dtype), shape)
+        value = np.asarray(self.value, dtype=jnp.dtype(dtype))
+        return _host_array(np.array(np.broadcast_to(value, shape)))
 
     def get_config(self):
         value = self.value
@@ -187,7 +193,7 @@ class RandomNormal(RandomInitializer):
         super().__init__(seed)
 
     def _generate(self, shape, dtype):
-        return _random.normal(shape, self.mean, self.stddev, dtype, seed=self.seed)
+        return _init_draw.normal(_random.draw_seed(self.seed), shape, self.mean, self.stddev, dtype)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
@@ -202,7 +208,8 @@ class TruncatedNormal(RandomNormal):
     """
 
     def _generate(self, shape, dtype):
-        return _random.truncated_normal(shape, self.mean, self.stddev, dtype, seed=self.seed)
+        key = _random.draw_seed(self.seed)
+        return _init_draw.truncated_normal(key, shape, self.mean, self.stddev, dtype)
 
 
 class RandomUniform(RandomInitializer):
@@ -223,7 +230,8 @@ class RandomUniform(RandomInitializer):
         super().__init__(seed)
 
     def _generate(self, shape, dtype):
-        return _random.uniform(shape, self.minval, self.maxval, dtype, seed=self.seed)
+        key = _random.draw_seed(self.seed)
+        return _init_draw.uniform(key, shape, self.minval, self.maxval, dtype)
 
     def get_config(self):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
@@ -278,13 +286,14 @@ class VarianceScaling(RandomInitializer):
         fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
         scale = self.scale / max(1.0, fan[self.mode])
+        key = _random.draw_seed(self.seed)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / 0.87962566103423978
-            return _random.truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
+            return _init_draw.truncated_normal(key, shape, 0.0, stddev, dtype)
         if self.distribution == "untruncated_normal":
-            return _random.normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
+            return _init_draw.normal(key, shape, 0.0, math.sqrt(scale), dtype)
         limit = math.sqrt(3.0 * scale)
-        return _random.uniform(shape, -limit, limit, dtype, seed=self.seed)
+        return _init_draw.uniform(key, shape, -limit, limit, dtype)
 
     def get_config(self):
         return {

@@ -101,6 +101,7 @@ def test_state_dict_is_available_between_flat_steps():
 def test_compilation_cache_writes_entries(tmp_path):
     from nbkeras import config
 
+    before = config.compilation_cache_dir()
     path = config.enable_compilation_cache(tmp_path / "xla")
     try:
         assert config.compilation_cache_dir() == path
@@ -108,7 +109,9 @@ def test_compilation_cache_writes_entries(tmp_path):
         assert any((tmp_path / "xla").iterdir())
     finally:
         config.disable_compilation_cache()
-    assert config.compilation_cache_dir() is None
+        assert config.compilation_cache_dir() is None
+        if before is not None:  # the default cache of this process
+            config._from_env()
 
 
 def test_compilation_cache_rejects_bad_arguments():
