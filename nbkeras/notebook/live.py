@@ -91,6 +91,7 @@ class LiveView(Callback):
         self._compile_s = None
         self._traced = None
         self._eval_note = ""
+        self._cached = False
         self._last_draw = -1e9
         self._shown = False
         self._epoch = 0
@@ -259,6 +260,9 @@ class LiveView(Callback):
         self._compile_s = now - (self._first_begin or self._t_begin)
         n = self._traces(kind)
         self._traced = None if n < 0 else n > self._trace0
+        state = getattr(self._model, "training_state", None)
+        report = getattr(state, "compile_report", {}).get(kind) if self._traced else None
+        self._cached = bool(report and report["from_cache"])
         self._phase = "training" if self._mode == "train" else "running"
         self._rate_t0 = now
         self._rate_step0 = self._gstep()
@@ -310,6 +314,7 @@ class LiveView(Callback):
             elapsed=now - self._t_begin,
             compile_s=self._compile_s,
             traced=self._traced,
+            cached=self._cached,
             note=self._eval_note,
             rate=self._rate(now),
             batch_size=self._batch_size,

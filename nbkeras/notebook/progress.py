@@ -32,6 +32,8 @@ class Progress:
         elapsed: Seconds since the run began.
         compile_s: Seconds the first step took (the compile), once known.
         traced: False if the step was already compiled before this run, None if unknown.
+        cached: True if the step's executable came from the persistent compilation
+            cache (a re-run of the same architecture) instead of an XLA compile.
         note: Extra text shown after the compile line.
         rate: Steps per second (None until measurable).
         batch_size: Samples per step, to show samples/s (None: show steps/s).
@@ -57,6 +59,7 @@ class Progress:
     elapsed: float = 0.0
     compile_s: float | None = None
     traced: bool | None = None
+    cached: bool = False
     note: str = ""
     rate: float | None = None
     batch_size: int | None = None

@@ -79,6 +79,8 @@ def _compile_html(p: Progress) -> str:
         return ""
     if p.traced is False:
         text = f"{what} already compiled (first step {p.compile_s:.2f} s)"
+    elif p.cached:
+        text = f"{what} loaded from the compilation cache in {p.compile_s:.2f} s"
     else:
         text = f"compiled the {what} in {p.compile_s:.2f} s"
     if p.note:

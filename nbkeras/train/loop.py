@@ -18,7 +18,7 @@ from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
 from nbkeras.train.interrupt import InterruptGuard
 from nbkeras.train.nonfinite import NonFiniteWatch
-from nbkeras.train.state import TrainingState, to_python_logs
+from nbkeras.train.state import TrainingState, _shapes, to_python_logs
 
 
 class LazyLogs(MutableMapping):
@@ -355,7 +355,13 @@ def _evaluate_loop(state, adapter, cbs):
     for i, batch in enumerate(_host_batches(adapter)):
         if cbs is not None:
             cbs.on_test_batch_begin(i)
-        metrics = steps.eval_batch(metrics, params, rest, *state._put_batch(batch))
+        data, mask = state._put_batch(batch)
+        if i == 0:  # what the first batch compiled (or loaded from the cache)
+            key = ("eval", jax.tree.structure(data), _shapes(data))
+            metrics = state._watch_first("eval", key, steps.eval_batch, metrics, params, rest,
+                                         data, mask)
+        else:
+            metrics = steps.eval_batch(metrics, params, rest, data, mask)
         if cbs is not None:
             cbs.on_test_batch_end(i, LazyLogs(lambda m=metrics: to_python_logs(steps.results(m))))
     return to_python_logs(steps.results(metrics))

@@ -27,6 +27,7 @@ import numpy as np
 from flax import nnx
 
 from nbkeras import variables as _vars
+from nbkeras.train import compile_stats
 from nbkeras.train.control import FitControl
 from nbkeras.train.execution import ExecutionPlan
 from nbkeras.train.objectives import Objectives, flatten_outputs
@@ -76,6 +77,8 @@ class TrainingState:
         self._initial_epoch = 0
         self._lr_changed = False  # the control changed the lr during this fit
         self._placement = None  # nbkeras.distribution Placement of the current call
+        self._compiled: set = set()  # step functions already called once
+        self._compile_report: dict = {}
 
     # ================================================================ public API
     @property
@@ -124,6 +127,29 @@ class TrainingState:
         if plan is None:
             return {"k": None, "decided": False}
         return {"k": plan.k, "decided": plan.decided, **plan.report}
+
+    @property
+    def compile_report(self) -> dict:
+        """How each step got its executable, per kind (``"train"``, ``"eval"``).
+
+        ``{"train": {"seconds": 1.9, "compiles": 1, "from_cache": False}}``: the first
+        call's wall time, the XLA compiles it ran, and whether the executable came from
+        the persistent compilation cache (``nbkeras.config``) instead, as when a cell
+        building the same architecture is run again.  A kind is absent until its step
+        first runs.
+        """
+        return {k: dict(v) for k, v in self._compile_report.items()}
+
+    def _watch_first(self, kind: str, key, fn, *args):
+        """``fn(*args)``, recording what its first call (per ``key``) compiled."""
+        if key in self._compiled:
+            return fn(*args)
+        with compile_stats.Watch() as w:
+            out = fn(*args)
+        self._compiled.add(key)
+        if w.result is not None:
+            self._compile_report[kind] = w.result
+        return out
 
     @property
     def shuffle_seed(self) -> int | None:
@@ -423,14 +449,21 @@ class TrainingState:
         if plan.wants_compile:
             fused = self._steps.epoch_fn(treedef, plan.wants_compile)
             plan.compile_in_background(fused, (leaves, counter, resident, idx, mask))
-        leaves, counter = self._steps.epoch_fn(treedef, k)(leaves, counter, resident, idx, mask)
+        fn = self._steps.epoch_fn(treedef, k)
+        leaves, counter = self._watch_first(
+            "train", ("train", treedef, k), fn, leaves, counter, resident, idx, mask
+        )
         self._flat = (leaves, treedef)
         self._synced = False
         return counter, leaves
 
     def _run_batch(self, batch) -> None:
         """One step on a host batch (generators, ``train_on_batch``)."""
-        self._set_state(self._steps.train_batch(self._get_state(), *self._put_batch(batch)))
+        data, mask = self._put_batch(batch)
+        key = ("train_batch", jax.tree.structure(data), _shapes(data))
+        self._set_state(
+            self._watch_first("train", key, self._steps.train_batch, self._get_state(), data, mask)
+        )
         self._synced = False
 
     def _train_logs(self) -> dict:
@@ -452,6 +485,10 @@ class TrainingState:
             f"<TrainingState optimizer={type(self.optimizer).__name__} "
             f"live={self._live} trace_counts={self.trace_counts}>"
         )
+
+
+def _shapes(tree) -> tuple:
+    return tuple((tuple(a.shape), str(a.dtype)) for a in jax.tree.leaves(tree))
 
 
 def _to_one_device(tree):
