@@ -10,7 +10,11 @@ measurement, during the first epoch, on real training steps:
    (no extra compile);
 3. otherwise compile a ``k``-step scan sized to ~10 ms per dispatch -- in a background
    thread (XLA releases the GIL), while single steps keep training -- time it, and keep
-   it only if it is clearly faster per step.
+   it only if it is clearly faster per step.  When the rest of the epoch at the single
+   step's speed is shorter than the compile is expected to take (a tiny model, whose
+   epoch is over in a fraction of a second), the background compile could not be used
+   before the next epoch anyway: compile in the foreground then, so the fused speed is
+   measured and chosen within the first epoch.
 
 The steps run while measuring are ordinary training steps, in order, so the result of
 ``fit`` does not depend on the choice beyond float rounding.
@@ -28,7 +32,8 @@ FUSE_BELOW_S = 1e-3  # single steps slower than this: dispatch overhead is < ~10
 TARGET_EXECUTION_S = 0.01  # size of a fused execution when trying one
 MAX_K = 64
 MIN_TIMING_S = {"time": 0.03, "time_fused": 0.01}  # per measurement, and >= 3 dispatches
-BACKGROUND_COMPILE = True  # False: compile the fused candidate before continuing
+BACKGROUND_COMPILE = True  # False: always compile the fused candidate before continuing
+FUSED_COMPILE_FACTOR = 1.5  # a fused compile takes ~this times the single step's first call
 MAX_MEASURED_EPOCHS = 5  # epochs too short to finish measuring: keep k = 1
 MIN_GAIN = 0.9  # fused must take < 90 % of the single-step time per step
 
@@ -61,6 +66,9 @@ class ExecutionPlan:
         self._next_check = 3
         self._epochs = 0
         self._steps_per_epoch = MAX_K
+        self._epoch_done = 0  # steps dispatched in this epoch
+        self._warm_t0: float | None = None
+        self.foreground = False  # the fused candidate compiled in the foreground
 
     @property
     def max_k(self) -> int:
@@ -74,8 +82,10 @@ class ExecutionPlan:
     def epoch_begin(self, steps: int) -> None:
         """A new epoch of ``steps`` steps: timings do not straddle an epoch's end."""
         self._steps_per_epoch = steps
+        self._epoch_done = 0
         if not self.decided:
-            self._epochs += 1
+            if self._phase != "compile":  # a compile in flight is not a failed measurement
+                self._epochs += 1
             if self._epochs > MAX_MEASURED_EPOCHS or steps < 2 and self._phase == "warm":
                 self._decide(1)
         if self._phase == "time":
@@ -87,6 +97,8 @@ class ExecutionPlan:
         """Steps to run in the next dispatch (the epoch's index array is padded for it)."""
         if self.decided:
             return self.k
+        if self._phase == "warm" and self._warm_t0 is None:
+            self._warm_t0 = time.perf_counter()  # the first single step: compile + run
         if self._phase == "compile" and self._compiler is not None:
             if not self._compiler.is_alive():
                 if self._compile_error is not None:
@@ -115,15 +127,29 @@ class ExecutionPlan:
         # Not a daemon: interpreter shutdown waits for the compile instead of killing it.
         self._compiler = threading.Thread(target=run, name="nbkeras-compile")
         self._compiler.start()
-        if not BACKGROUND_COMPILE:
+        if not BACKGROUND_COMPILE or self._compile_outlasts_epoch():
+            self.foreground = True
+            self.report["foreground"] = True
             self._compiler.join()
+
+    def _compile_outlasts_epoch(self) -> bool:
+        """Would a background compile finish only after this epoch's single steps?"""
+        first_call = self.report.get("first_call")
+        single = self.report.get("single")
+        if first_call is None or single is None:
+            return False
+        left = max(self._steps_per_epoch - self._epoch_done, 0) * single
+        return left < FUSED_COMPILE_FACTOR * first_call
 
     def after_dispatch(self, leaves, k: int) -> None:
         """Record a dispatch of ``k`` real steps that returned ``leaves`` (may block)."""
+        self._epoch_done += k
         if self.decided or self._phase == "compile":
             return
         if self._phase in ("warm", "warm_fused"):
             jax.block_until_ready(leaves)  # compile / first run excluded from timing
+            if self._phase == "warm" and self._warm_t0 is not None:
+                self.report.setdefault("first_call", time.perf_counter() - self._warm_t0)
             self._phase = "time" if self._phase == "warm" else "time_fused"
             self._mark, self._count, self._dispatches = time.perf_counter(), 0, 0
             self._next_check = 3

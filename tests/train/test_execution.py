@@ -51,6 +51,25 @@ def test_auto_measures_and_matches_single_steps(monkeypatch):
     assert auto.training_state.trace_counts == counts
 
 
+@pytest.mark.parametrize("factor", [1e6, 0.0])
+def test_auto_compiles_in_the_foreground_when_the_epoch_is_too_short(monkeypatch, factor):
+    """A tiny model's epoch ends before a background compile would: with a huge expected
+    compile, the fused step is compiled, measured and chosen within the first epoch."""
+    monkeypatch.setattr(execution, "FUSE_BELOW_S", 10.0)
+    monkeypatch.setattr(execution, "MIN_TIMING_S", {"time": 0.0, "time_fused": 0.0})
+    monkeypatch.setattr(execution, "MIN_GAIN", 100.0)
+    monkeypatch.setattr(execution, "FUSED_COMPILE_FACTOR", factor)
+    x, y = _data(400)
+    model = _model(spe="auto")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    report = model.training_state.execution_report
+    assert report["first_call"] > 0
+    if factor:
+        assert report["foreground"] and report["decided"] and report["k"] > 1, report
+    else:  # a long epoch: the compile runs in the background (not joined)
+        assert "foreground" not in report
+
+
 def test_auto_keeps_single_steps_when_steps_are_slow(monkeypatch):
     monkeypatch.setattr(execution, "FUSE_BELOW_S", 0.0)
     monkeypatch.setattr(execution, "MIN_TIMING_S", {"time": 0.0, "time_fused": 0.0})
