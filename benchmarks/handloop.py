@@ -46,7 +46,54 @@ class ConvNet(nnx.Module):
         return self.out(self.drop(x.reshape(x.shape[0], -1)))
 
 
-MODELS = {"tiny": Tiny, "mlp": MLP, "convnet": ConvNet}
+class LSTMNet(nnx.Module):
+    """LSTM(64) over (32, 16) sequences: the input projection for all steps at once, the
+    recurrence in one ``lax.scan`` (gates i, f, c, o), then a linear head."""
+
+    def __init__(self, rngs, features=16, units=64):
+        self.wx = nnx.Linear(features, 4 * units, rngs=rngs)
+        self.wh = nnx.Linear(units, 4 * units, use_bias=False, rngs=rngs)
+        self.out = nnx.Linear(units, 10, rngs=rngs)
+        self.units = units
+
+    def __call__(self, x):
+        zs = jnp.swapaxes(self.wx(x), 0, 1)
+        wh = self.wh.kernel[...]
+
+        def step(carry, z):
+            h, c = carry
+            i, f, g, o = jnp.split(z + h @ wh, 4, axis=-1)
+            c = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+            h = jax.nn.sigmoid(o) * jnp.tanh(c)
+            return (h, c), None
+
+        zeros = jnp.zeros((x.shape[0], self.units), x.dtype)
+        (h, _), _ = jax.lax.scan(step, (zeros, zeros), zs)
+        return self.out(h)
+
+
+class TransformerNet(nnx.Module):
+    """The transformer-block workload in Flax NNX (``nnx.MultiHeadAttention``)."""
+
+    def __init__(self, rngs):
+        self.proj = nnx.Linear(32, 64, rngs=rngs)
+        self.attn = nnx.MultiHeadAttention(num_heads=4, in_features=64, qkv_features=64,
+                                           decode=False, rngs=rngs)
+        self.ln1 = nnx.LayerNorm(64, epsilon=1e-6, rngs=rngs)
+        self.ff1 = nnx.Linear(64, 128, rngs=rngs)
+        self.ff2 = nnx.Linear(128, 64, rngs=rngs)
+        self.ln2 = nnx.LayerNorm(64, epsilon=1e-6, rngs=rngs)
+        self.out = nnx.Linear(64, 10, rngs=rngs)
+
+    def __call__(self, x):
+        x = self.proj(x)
+        x = self.ln1(x + self.attn(x))
+        x = self.ln2(x + self.ff2(jax.nn.relu(self.ff1(x))))
+        return self.out(jnp.mean(x, axis=1))
+
+
+MODELS = {"tiny": Tiny, "mlp": MLP, "convnet": ConvNet, "lstm": LSTMNet,
+          "transformer": TransformerNet}
 
 
 class HandLoop:

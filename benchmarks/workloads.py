@@ -1,4 +1,4 @@
-"""The three benchmark workloads: shapes, sizes and synthetic data.
+"""The benchmark workloads: shapes, sizes, synthetic data and the Keras-style models.
 
 Kept free of framework imports so a worker can time ``import`` before touching any.
 """
@@ -10,6 +10,9 @@ WORKLOADS = {
     "tiny": ((784,), 32, 32 * 1000, 32 * 20),
     "mlp": ((784,), 128, 128 * 120, 128 * 4),
     "convnet": ((28, 28, 1), 128, 128 * 20, 128 * 2),
+    # Sequences (steps, features): an LSTM classifier and one transformer encoder block.
+    "lstm": ((32, 16), 64, 64 * 60, 64 * 2),
+    "transformer": ((32, 32), 64, 64 * 40, 64 * 2),
 }
 CLASSES = 10
 STEADY_EPOCHS = {"full": 3, "tiny": 1}
@@ -47,6 +50,12 @@ def keras_model(K, workload: str):
                 L.Dense(10, activation="softmax"),
             ]
         )
+    if workload == "lstm":
+        return K.Sequential(
+            [K.Input((32, 16)), L.LSTM(64), L.Dense(10, activation="softmax")]
+        )
+    if workload == "transformer":
+        return transformer_block_model(K)
     return K.Sequential(  # Keras's "simple MNIST convnet" example
         [
             K.Input((28, 28, 1)),
@@ -59,3 +68,18 @@ def keras_model(K, workload: str):
             L.Dense(10, activation="softmax"),
         ]
     )
+
+
+def transformer_block_model(K):
+    """One post-norm encoder block (keras.io's text-classification transformer layout):
+    projection, 4-head self-attention and a ReLU feed-forward, each with a residual and
+    LayerNormalization, then average pooling and a softmax head."""
+    L = K.layers
+    inputs = K.Input((32, 32))
+    x = L.Dense(64)(inputs)
+    attn = L.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+    x = L.LayerNormalization(epsilon=1e-6)(x + attn)
+    ff = L.Dense(64)(L.Dense(128, activation="relu")(x))
+    x = L.LayerNormalization(epsilon=1e-6)(x + ff)
+    x = L.GlobalAveragePooling1D()(x)
+    return K.Model(inputs, L.Dense(10, activation="softmax")(x))

@@ -7,6 +7,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from nbkeras._keras_mask import get_keras_mask
 from nbkeras.losses.functions import squeeze_or_expand_to_same_rank
 from nbkeras.metrics.base import Metric, merge_mask, row_mask, zero_masked_rows
 
@@ -119,6 +120,9 @@ class MeanMetricWrapper(Mean):
         return self._fn(y_true, y_pred, **self._fn_kwargs), None
 
     def update(self, state, y_true, y_pred, sample_weight=None, mask=None):
+        # Keras: a mask on the predictions (Embedding(mask_zero=True), Masking) weights
+        # the values, so padded time steps do not count.
+        sample_weight = _with_keras_mask(sample_weight, get_keras_mask(y_pred), self.dtype)
         y_true, y_pred = jnp.asarray(y_true), jnp.asarray(y_pred)
         if mask is not None:
             # Labels of padded rows must not affect the others (e.g. hinge's 0/1 check).
@@ -176,3 +180,15 @@ class _KerasWrapper(MeanMetricWrapper):
     @classmethod
     def from_config(cls, config: dict[str, Any]):
         return cls(**config)
+
+
+def _with_keras_mask(sample_weight, keras_mask, dtype):
+    """``sample_weight * keras_mask`` (ranks aligned as Keras's ``apply_mask`` does)."""
+    if keras_mask is None:
+        return sample_weight
+    keras_mask = jnp.asarray(keras_mask).astype(dtype)
+    if sample_weight is None:
+        return keras_mask
+    keras_mask, sample_weight = squeeze_or_expand_to_same_rank(
+        keras_mask, jnp.asarray(sample_weight, dtype))
+    return sample_weight * keras_mask
