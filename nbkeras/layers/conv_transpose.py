@@ -124,6 +124,7 @@ class Conv3DTranspose(_ConvTransposeBase):
     ``(kd, kh, kw, filters, in_channels)``.
 
     Example:
+        >>> import jax.numpy as jnp
         >>> Conv3DTranspose(2, 2, strides=2)(jnp.ones((1, 3, 3, 3, 4))).shape
         (1, 6, 6, 6, 2)
     """

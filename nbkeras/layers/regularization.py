@@ -164,6 +164,7 @@ class ActivityRegularization(Layer):
     training loss (``layer.losses``).
 
     Example:
+        >>> import jax.numpy as jnp
         >>> reg = ActivityRegularization(l1=0.1)
         >>> _ = reg(jnp.ones((2, 4)))
         >>> [round(float(v), 4) for v in reg.losses]

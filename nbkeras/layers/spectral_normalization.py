@@ -28,6 +28,7 @@ class SpectralNormalization(Wrapper):
         power_iterations: Power-iteration steps per training call (> 0).
 
     Example:
+        >>> from nbkeras.layers import Dense
         >>> sn = SpectralNormalization(Dense(3))
         >>> sn(jnp.ones((2, 4)), training=True).shape
         (2, 3)

@@ -104,6 +104,7 @@ class WeightsMixin:
         """Keras's alias of :meth:`add_weight` (``shape`` and ``initializer`` first).
 
         Example:
+            >>> from nbkeras.layers import Layer
             >>> class Bias(Layer):
             ...     def build(self, input_shape):
             ...         self.b = self.add_variable((input_shape[-1],), "zeros", name="b")
