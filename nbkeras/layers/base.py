@@ -287,13 +287,13 @@ class Layer(WeightsMixin, nnx.Module):
                 autocast = self.compute_dtype if self.compute_dtype != self.variable_dtype else None
                 with _vars.autocast_scope(autocast if self.autocast else None):
                     outputs = self.call(*args, **kwargs)
+                _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
+                if self._activity_regularizer is not None:
+                    self._add_activity_loss(outputs)
             except Exception as e:
                 if (new := _noted(e, self, args[0])) is not None:
                     raise new from e
                 raise
-            _mask_flow.set_output_masks(self, args[0], previous_mask, outputs)
-            if self._activity_regularizer is not None:
-                self._add_activity_loss(outputs)
             return outputs
 
     def add_loss(self, loss) -> None:
