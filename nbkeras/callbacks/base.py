@@ -207,6 +207,14 @@ class CallbackList:
         self.callbacks.append(cb)
         self._targets.clear()
 
+    def without_progress(self) -> CallbackList:
+        """The same callbacks (models and params unchanged) minus the progress view."""
+        view = CallbackList.__new__(CallbackList)
+        view.history, view._progress, view.model = self.history, None, self.model
+        view.callbacks = [cb for cb in self.callbacks if cb is not self._progress]
+        view._targets = {}
+        return view
+
     def set_params(self, params: dict) -> None:
         for cb in self.callbacks:
             cb.set_params(dict(params))

@@ -58,7 +58,7 @@ class Sum(Metric):
 
     def update_state(self, values, sample_weight=None) -> None:
         state = self._ensure_state()
-        self._state = self.update(state, jnp.asarray(values), sample_weight)
+        self._store(self.update(state, jnp.asarray(values), sample_weight))
 
 
 class Mean(Metric):
@@ -94,7 +94,7 @@ class Mean(Metric):
 
     def update_state(self, values, sample_weight=None) -> None:
         state = self._ensure_state()
-        self._state = self.update(state, jnp.asarray(values), sample_weight)
+        self._store(self.update(state, jnp.asarray(values), sample_weight))
 
 
 class MeanMetricWrapper(Mean):

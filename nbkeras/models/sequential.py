@@ -6,10 +6,10 @@ import jax
 from flax import nnx
 
 from nbkeras.layers.base import Layer, _freeze, _thaw
-from nbkeras.layers.input_layer import InputLayer, conform_to_input
-from nbkeras.layers.symbolic import KerasTensor, is_symbolic, node_of
+from nbkeras.layers.input_layer import Input, InputLayer, conform_to_input
+from nbkeras.layers.symbolic import is_symbolic, node_of
 from nbkeras.layers.wrappers import ModuleLayer
-from nbkeras.models.model import Model
+from nbkeras.models.model import _SYMBOLIC_IO, Model
 
 
 class Sequential(Model):
@@ -58,6 +58,7 @@ class Sequential(Model):
                 )
             self._input_batch_shape = tuple(layer.batch_shape)
             self._input_dtype = layer.dtype
+            self._input_name = layer.name
             self._explicit_input = True
             return
         if isinstance(layer, nnx.Module) and not isinstance(layer, Layer):
@@ -119,9 +120,14 @@ class Sequential(Model):
                 f"Functional API. Received input shape {input_shape!r}."
             )
         input_shape = tuple(input_shape)
-        x = KerasTensor(input_shape, self._input_dtype)
+        # An Input tensor, so model.inputs/outputs can build a Functional model
+        # (Keras's feature extractor: Model(model.inputs, [la.output for la in ...])).
+        # (Named explicitly: rebuilding after each add() must not use up default names.)
+        name = getattr(self, "_input_name", None) or "input_layer"
+        x0 = x = Input(batch_shape=input_shape, dtype=self._input_dtype, name=name)
         for layer in self._stack:
             x = layer(x)
+        _SYMBOLIC_IO[self] = ([x0], [x])
         self._input_batch_shape = (None, *input_shape[1:])
         self._build_shapes = _freeze(self._input_batch_shape)
         self._output_shape = _freeze(jax.tree.map(lambda t: t.shape, x, is_leaf=is_symbolic))

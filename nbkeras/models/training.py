@@ -132,10 +132,118 @@ class TrainingMixin:
     def compiled(self) -> bool:
         return self.training_state is not None
 
+    # ---------------------------------------------------------------- metrics
+    @property
+    def metrics(self) -> list:
+        """Keras's ``model.metrics``: after ``compile``, the ``"loss"`` tracker and
+        ``"compile_metrics"`` (all compiled metrics in one, its ``result()`` a dict), then
+        metrics assigned as attributes of the model and its layers.
+
+        Example:
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+            >>> [m.name for m in model.metrics]
+            ['loss', 'compile_metrics']
+        """
+        state = self.training_state
+        out = [] if state is None else list(state.metrics)
+        return out + _tracked_metrics(self)
+
     @property
     def metrics_names(self) -> list[str]:
-        state = self.training_state
-        return [] if state is None else state.metrics_names
+        """``[m.name for m in model.metrics]`` (Keras 3: ``['loss', 'compile_metrics']``;
+        the log keys are ``model.training_state.metrics_names``)."""
+        return [m.name for m in self.metrics]
+
+    @property
+    def metrics_variables(self) -> list:
+        """The variables of ``model.metrics``, in order (a custom ``train_step``'s
+        ``metrics_variables``)."""
+        return [v for m in self.metrics for v in m.variables]
+
+    def reset_metrics(self) -> None:
+        """Reset every metric in ``model.metrics``."""
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self) -> dict:
+        """The results of ``model.metrics`` as one dict (dict results merged in)."""
+        from nbkeras.train import custom_step
+
+        return custom_step.get_metrics_result(self)
+
+    @property
+    def losses(self) -> list:
+        from nbkeras.train import custom_step
+
+        override = custom_step.overridden_losses(self)
+        return list(override) if override is not None else super().losses
+
+    # ------------------------------------------- Keras's JAX step API (overridable)
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss of a batch: the compiled loss plus ``self.losses``.
+
+        Override it to change the loss ``fit`` minimises (Keras's ``compute_loss``).
+        """
+        from nbkeras.train import custom_step
+
+        return custom_step.compute_loss(self, x, y, y_pred, sample_weight)
+
+    def stateless_compute_loss(self, trainable_variables, non_trainable_variables,
+                               metrics_variables, x=None, y=None, y_pred=None,
+                               sample_weight=None, training=True):
+        """``compute_loss`` with explicit variable values.
+
+        Returns:
+            ``(loss, (trainable_variables, non_trainable_variables, metrics_variables))``.
+        """
+        from nbkeras.train import custom_step
+
+        return custom_step.stateless_compute_loss(
+            self, trainable_variables, non_trainable_variables, metrics_variables, x=x, y=y,
+            y_pred=y_pred, sample_weight=sample_weight, training=training)
+
+    def compute_loss_and_updates(self, trainable_variables, non_trainable_variables,
+                                 metrics_variables, x, y, sample_weight, training=False,
+                                 optimizer_variables=None):
+        """Forward pass and loss, stateless (for ``jax.value_and_grad``).
+
+        Returns:
+            ``(loss, (unscaled_loss, y_pred, non_trainable_variables, metrics_variables))``.
+        """
+        from nbkeras.train import custom_step
+
+        return custom_step.compute_loss_and_updates(
+            self, trainable_variables, non_trainable_variables, metrics_variables, x, y,
+            sample_weight, training=training, optimizer_variables=optimizer_variables)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None) -> dict:
+        """Update the compiled metrics with a batch; return ``get_metrics_result()``."""
+        from nbkeras.train import custom_step
+
+        return custom_step.compute_metrics(self, y, y_pred, sample_weight)
+
+    def train_step(self, state, data):
+        """One training step, Keras's JAX signature: ``(logs, state)`` from ``state =
+        (trainable_variables, non_trainable_variables, optimizer_variables,
+        metrics_variables)`` and ``data = (x, y[, sample_weight])``.  Override it to
+        customise ``fit`` (see :mod:`nbkeras.train.custom_step`)."""
+        from nbkeras.train import custom_step
+
+        return custom_step.default_train_step(self, state, data)
+
+    def test_step(self, state, data):
+        """One evaluation step: ``(logs, (trainable_variables, non_trainable_variables,
+        metrics_variables))``."""
+        from nbkeras.train import custom_step
+
+        return custom_step.default_test_step(self, state, data)
+
+    def predict_step(self, state, data):
+        """One prediction step: ``(outputs, non_trainable_variables)`` from ``state =
+        (trainable_variables, non_trainable_variables)``."""
+        from nbkeras.train import custom_step
+
+        return custom_step.default_predict_step(self, state, data)
 
     @filter_traceback
     def fit(
@@ -189,6 +297,13 @@ class TrainingMixin:
         from nbkeras.train import loop
 
         state = self._require_compiled("fit")
+        from nbkeras.train import custom_step
+
+        if custom_step.uses_custom_steps(self):
+            if args.pop("background"):
+                raise ValueError("fit(background=True) needs the built-in training step; "
+                                 "this model overrides train_step/test_step/compute_loss.")
+            return custom_step.fit(state, **args)
         if args.pop("background"):
             from nbkeras.train.background import FitHandle
 
@@ -217,16 +332,20 @@ class TrainingMixin:
             )
         args = _forward(locals())
         args.pop("kwargs")
-        from nbkeras.train import loop
+        from nbkeras.train import custom_step, loop
 
+        if custom_step.uses_custom_steps(self):
+            return custom_step.evaluate(self._require_compiled("evaluate"), **args)
         return loop.evaluate(self._require_compiled("evaluate"), **args)
 
     @filter_traceback
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Model outputs as NumPy arrays, computed in jitted batches."""
         args = _forward(locals())
-        from nbkeras.train import loop
+        from nbkeras.train import custom_step, loop
 
+        if custom_step.uses_custom_predict(self):
+            return custom_step.predict(self, **args)
         return loop.predict(self, **args)
 
     @filter_traceback
@@ -251,3 +370,26 @@ class TrainingMixin:
         from nbkeras.train import loop
 
         return loop.predict_on_batch(self, x)
+
+
+def _tracked_metrics(model) -> list:
+    """Metric objects assigned as attributes of ``model`` and its layers (Keras tracks
+    them), skipping sub-models that are compiled themselves."""
+    from flax import nnx
+
+    from nbkeras.metrics.base import Metric
+
+    out, seen = [], set()
+    nodes = [model] + [n for _, n in nnx.iter_graph(model) if n is not model]
+    for node in nodes:
+        if not isinstance(node, nnx.Module):
+            continue
+        if node is not model and getattr(node, "training_state", None) is not None:
+            continue
+        for value in vars(node).values():
+            found = value if isinstance(value, (list, tuple)) else [value]
+            for m in found:
+                if isinstance(m, Metric) and id(m) not in seen:
+                    seen.add(id(m))
+                    out.append(m)
+    return out

@@ -196,9 +196,10 @@ def fit(
                 if model.stop_training:
                     break
             epoch_logs = to_python_logs(state._train_logs())
+            state._publish_metrics(state._get_state()["metrics"], copy=True)
             watch.epoch_end(epoch, epoch_logs)
             if val_data is not None and _should_validate(epoch, validation_freq):
-                val_logs = _evaluate_loop(state, val_data, cbs=None)
+                val_logs = validate(state, val_data, cbs)
                 epoch_logs.update({f"val_{k_}": v for k_, v in val_logs.items()})
             state.sync_to_model()
             lr = state.learning_rate
@@ -348,6 +349,17 @@ def _run_epoch(state, adapter, resident, shuffle, rng, plan, cbs):
             return
 
 
+def validate(state, adapter, cbs):
+    """fit's validation pass: ``on_test_begin``/``on_test_batch_*``/``on_test_end`` go to
+    the callbacks as in Keras's fit, except the progress view (Keras's progress bar
+    ignores them during fit too)."""
+    test_cbs = cbs.without_progress()
+    test_cbs.on_test_begin()
+    logs = _evaluate_loop(state, adapter, test_cbs)
+    test_cbs.on_test_end(logs)
+    return logs
+
+
 def _evaluate_loop(state, adapter, cbs):
     steps = state._steps
     params, rest = state._params_and_rest()
@@ -364,6 +376,7 @@ def _evaluate_loop(state, adapter, cbs):
             metrics = steps.eval_batch(metrics, params, rest, data, mask)
         if cbs is not None:
             cbs.on_test_batch_end(i, LazyLogs(lambda m=metrics: to_python_logs(steps.results(m))))
+    state._publish_metrics(metrics)
     return to_python_logs(steps.results(metrics))
 
 

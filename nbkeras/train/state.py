@@ -28,6 +28,7 @@ from flax import nnx
 
 from nbkeras import variables as _vars
 from nbkeras.train import compile_stats
+from nbkeras.train.compiled_metrics import CompiledMetrics
 from nbkeras.train.control import FitControl
 from nbkeras.train.execution import ExecutionPlan
 from nbkeras.train.objectives import Objectives, flatten_outputs
@@ -79,6 +80,11 @@ class TrainingState:
         self._placement = None  # nbkeras.distribution Placement of the current call
         self._compiled: set = set()  # step functions already called once
         self._compile_report: dict = {}
+        args = self.compile_args
+        self._compiled_metrics = CompiledMetrics(
+            objectives,
+            args.get("metrics") is not None or args.get("weighted_metrics") is not None,
+        )
 
     # ================================================================ public API
     @property
@@ -119,6 +125,13 @@ class TrainingState:
     def metrics_names(self) -> list[str]:
         """Names of the logs (``loss``, per-output losses, metrics); [] before the first batch."""
         return self._obj.log_names() if self._obj.built else []
+
+    @property
+    def metrics(self) -> list:
+        """Keras's compiled metric objects: the ``"loss"`` tracker, ``"compile_metrics"``
+        (when ``compile`` got metrics) and per-output loss trackers.  They hold the values
+        of the last epoch or evaluation (``metric.result()``)."""
+        return self._compiled_metrics.metrics
 
     @property
     def execution_report(self) -> dict:
@@ -465,6 +478,15 @@ class TrainingState:
             self._watch_first("train", key, self._steps.train_batch, self._get_state(), data, mask)
         )
         self._synced = False
+
+    def _publish_metrics(self, metrics_state, copy: bool = False) -> None:
+        """Store a metric state (train or eval) into :attr:`metrics`, as Keras's metric
+        objects hold the last values; copied when a later step may donate the buffers."""
+        if copy:
+            metrics_state = jax.tree.map(
+                lambda a: jax.device_put(a, may_alias=False) if isinstance(a, jax.Array)
+                else a, metrics_state)
+        self._compiled_metrics.publish(metrics_state)
 
     def _train_logs(self) -> dict:
         return self._steps.results(self._get_state()["metrics"])

@@ -59,9 +59,35 @@ def test_end_hooks_get_the_same_logs_as_keras(seen, hook):
     assert ours[hook] == theirs[hook]
 
 
-@pytest.mark.xfail(strict=False, reason="issue 8 (i8a, CallbackList): *_begin hooks and "
-                   "on_predict_end get logs=None where Keras passes an empty dict")
 @pytest.mark.parametrize("hook", EMPTY)
 def test_begin_hooks_get_a_dict_like_keras(seen, hook):
     ours, theirs = seen
     assert ours[hook] == theirs[hook]
+
+
+def _fit_hook_order(k):
+    calls = []
+
+    class Recorder(k.callbacks.Callback):
+        pass
+
+    for hook in HOOKS:
+        def method(self, *args, _hook=hook, logs=None):
+            logs = args[-1] if args and not isinstance(args[-1], int) else logs
+            calls.append((_hook, sorted(logs) if isinstance(logs, Mapping) else None))
+        setattr(Recorder, hook, method)
+
+    model = k.Sequential([k.Input((4,)), k.layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    x, y = np.ones((8, 4), "float32"), np.ones((8, 1), "float32")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, validation_data=(x, y),
+              callbacks=[Recorder()])
+    return calls
+
+
+def test_fit_validation_calls_the_test_hooks_like_keras():
+    """Keras's fit validates through evaluate with the same callbacks: on_test_begin,
+    on_test_batch_begin/end and on_test_end run inside every epoch, with the same logs."""
+    ours, theirs = _fit_hook_order(nbkeras), _fit_hook_order(real_keras)
+    assert ("on_test_end", ["loss", "mae"]) in ours
+    assert ours == theirs
