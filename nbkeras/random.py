@@ -25,6 +25,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from nbkeras import _rng
 from nbkeras._settings import floatx as _floatx
@@ -35,16 +36,18 @@ __all__ = [
 ]  # fmt: skip
 
 
-@jax.tree_util.register_pytree_node_class
-class SeedGenerator:
-    """A stateful source of PRNG keys; its state is a single JAX key.
+class SeedGenerator(nnx.Pytree):
+    """A stateful source of PRNG keys, as Keras's ``keras.random.SeedGenerator``.
 
-    ``next()`` splits the state into a new state and a sub-key and returns the
-    sub-key. The generator is a pytree whose only leaf is the key, so it can be
-    passed into and returned from ``jax.jit``-ed functions.
+    Its state is ``[seed, counter]`` (``uint32[2]``) in an nnx variable; ``next()`` returns
+    the current state as a key and advances the counter, exactly as Keras 3's JAX backend
+    does, so seeded draws equal Keras's.  Assigned to a layer
+    (``self.seed_generator = SeedGenerator(1337)``) its state is one of the layer's
+    ``non_trainable_variables`` and advances inside jitted training steps; it is also
+    a pytree that can go into and out of ``jax.jit``.
 
     Args:
-        seed: ``None`` (draw from the global seed), an int, or an existing key.
+        seed: ``None`` (drawn from the global seed), an int, or an existing key.
 
     Example:
         >>> gen = SeedGenerator(42)
@@ -53,39 +56,35 @@ class SeedGenerator:
         True
     """
 
-    def __init__(self, seed: int | jax.Array | None = None) -> None:
+    def __init__(self, seed: int | jax.Array | None = None, name: str | None = None) -> None:
+        from nbkeras.variables import SeedState
+
         self._init_seed = seed if isinstance(seed, (int, np.integer)) else None
+        self.name = name or "seed_generator"
         if seed is None:
-            self.state = _rng.next_key()
+            value = jax.random.key_data(_rng.next_key())
         elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
-            with jax.ensure_compile_time_eval():
-                self.state = jax.random.key(int(seed))
+            value = np.array([int(seed) & 0xFFFFFFFF, 0], dtype=np.uint32)
         elif isinstance(seed, jax.Array) or hasattr(seed, "dtype"):
-            self.state = seed
+            typed = jnp.issubdtype(seed.dtype, jax.dtypes.prng_key)
+            value = jax.random.key_data(seed) if typed else seed
         else:
             raise TypeError(
                 f"SeedGenerator expected an integer seed, a JAX key or None, received "
                 f"{seed!r} of type {type(seed).__name__}."
             )
+        with jax.ensure_compile_time_eval():
+            self.state = SeedState(jnp.asarray(value, jnp.uint32))
 
     def next(self) -> jax.Array:
-        """Advance the state and return a fresh sub-key."""
-        self.state, sub = jax.random.split(self.state)
-        return sub
+        """Return the current state as a key and advance the counter (Keras's order)."""
+        value = self.state.get_value()
+        self.state.set_value(value + jnp.array([0, 1], jnp.uint32))
+        return jax.random.wrap_key_data(value)
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments (the int seed, if one was given)."""
         return {"seed": self._init_seed}
-
-    def tree_flatten(self) -> tuple[tuple[jax.Array], int | None]:
-        return (self.state,), self._init_seed
-
-    @classmethod
-    def tree_unflatten(cls, aux: int | None, children: Sequence[Any]) -> SeedGenerator:
-        obj = object.__new__(cls)
-        obj._init_seed = aux
-        obj.state = children[0]
-        return obj
 
     def __repr__(self) -> str:
         return f"SeedGenerator(seed={self._init_seed!r})"

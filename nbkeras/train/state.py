@@ -323,7 +323,11 @@ class TrainingState:
         if not model.built or not _all_built(model):
             model(_first_rows(x_example))
         if not self._obj.built:
-            y_pred = jax.eval_shape(lambda x: model(x), _spec_of(x_example))
+            # A copy merged inside the trace: layers that draw randomness or update
+            # statistics in call (a SeedGenerator) must not touch the live variables.
+            graphdef, variables = nnx.split(model)
+            y_pred = jax.eval_shape(
+                lambda v, x: nnx.merge(graphdef, v)(x), variables, _spec_of(x_example))
             names = self._obj.output_names
             y_pred_list = flatten_outputs(y_pred, names, "The model output")
             y_list = (

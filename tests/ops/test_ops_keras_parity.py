@@ -409,6 +409,27 @@ def test_seed_generator_splits_and_is_a_pytree():
     assert not np.array_equal(nbrandom.uniform((3,), seed=gen), nbrandom.uniform((3,), seed=gen))
 
 
+def test_seed_generator_draws_equal_keras_and_live_in_layers():
+    ours, theirs = nbrandom.SeedGenerator(7), keras.random.SeedGenerator(7)
+    for _ in range(2):  # [seed, counter] state: the same keys as Keras, draw after draw
+        np.testing.assert_allclose(nbrandom.normal((3,), seed=ours),
+                                   keras.random.normal((3,), seed=theirs), rtol=1e-6)
+    from nbkeras import layers
+
+    class Noise(layers.Layer):  # the keras.io subclassing guide's pattern
+        def __init__(self):
+            super().__init__()
+            self.seed_generator = nbrandom.SeedGenerator(1337)
+
+        def call(self, x):
+            return x + nbrandom.normal(ops.shape(x), seed=self.seed_generator)
+
+    layer = Noise()
+    assert len(layer.non_trainable_variables) == 1  # the generator's state, as in Keras
+    first, second = layer(jnp.zeros(2)), layer(jnp.zeros(2))
+    assert not np.array_equal(first, second)
+
+
 def test_random_errors():
     with pytest.raises(TypeError, match="Argument `seed` must be None, an integer"):
         nbrandom.normal((2,), seed="abc")
