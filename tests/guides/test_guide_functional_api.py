@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 import nbkeras  # noqa: E402
 
 
-def run_guide(keras, tmp_path):
+def run_guide(keras, tmp_path, heavy_fits=True):
     layers = keras.layers
     ops = keras.ops
     rng = np.random.default_rng(0)
@@ -124,10 +124,12 @@ def run_guide(keras, tmp_path):
     tags_data = rng.integers(2, size=(64, num_tags)).astype("float32")
     priority_targets = rng.random(size=(64, 1))
     dept_targets = rng.integers(2, size=(64, num_departments))
-    history = model.fit({"title": title_data, "body": body_data, "tags": tags_data},
-                        {"priority": priority_targets, "department": dept_targets},
-                        epochs=2, batch_size=32, verbose=0)
-    out["multi_io"] = (model.count_params(), sorted(history.history))
+    out["multi_io"] = model.count_params()
+    if heavy_fits:
+        history = model.fit({"title": title_data, "body": body_data, "tags": tags_data},
+                            {"priority": priority_targets, "department": dept_targets},
+                            epochs=2, batch_size=32, verbose=0)
+        out["multi_io_history"] = sorted(history.history)
 
     inputs = keras.Input(shape=(32, 32, 3), name="img")
     x = layers.Conv2D(32, 3, activation="relu")(inputs)
@@ -150,9 +152,11 @@ def run_guide(keras, tmp_path):
     model.compile(optimizer=keras.optimizers.RMSprop(1e-3),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True),
                   metrics=["acc"])
-    history = model.fit(x_train, y_train, batch_size=64, epochs=1, validation_split=0.2,
-                        verbose=0)
-    out["resnet"] = (model.count_params(), sorted(history.history))
+    out["resnet"] = model.count_params()
+    if heavy_fits:
+        history = model.fit(x_train, y_train, batch_size=64, epochs=1, validation_split=0.2,
+                            verbose=0)
+        out["resnet_history"] = sorted(history.history)
 
     shared_embedding = layers.Embedding(1000, 128)
     text_input_a = keras.Input(shape=(None,), dtype="int32")
@@ -228,5 +232,9 @@ def run_guide(keras, tmp_path):
 
 def test_functional_api_guide_matches_keras(tmp_path):
     ours = run_guide(nbkeras, tmp_path)
-    theirs = run_guide(real_keras, tmp_path)
+    # Keras runs the two large fits' models too but not their training (test time): the
+    # history keys it gives them (measured with Keras 3.15) are written out instead.
+    theirs = run_guide(real_keras, tmp_path, heavy_fits=False)
+    theirs["multi_io_history"] = ["department_loss", "loss", "priority_loss"]
+    theirs["resnet_history"] = ["acc", "loss", "val_acc", "val_loss"]
     assert ours == theirs
