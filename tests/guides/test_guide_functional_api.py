@@ -12,6 +12,7 @@ os.environ["KERAS_BACKEND"] = "jax"
 
 import keras as real_keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 import nbkeras  # noqa: E402
 
@@ -230,6 +231,7 @@ def run_guide(keras, tmp_path, heavy_fits=True):
     return out
 
 
+@pytest.mark.slow
 def test_functional_api_guide_matches_keras(tmp_path):
     ours = run_guide(nbkeras, tmp_path)
     # Keras runs the two large fits' models too but not their training (test time): the

@@ -11,6 +11,7 @@ os.environ["KERAS_BACKEND"] = "jax"
 
 import keras as real_keras  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
 import nbkeras  # noqa: E402
 
@@ -131,5 +132,6 @@ def run_guide(keras):
     return out
 
 
+@pytest.mark.slow
 def test_sequential_guide_matches_keras():
     assert run_guide(nbkeras) == run_guide(real_keras)

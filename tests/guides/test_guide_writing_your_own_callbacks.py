@@ -197,8 +197,14 @@ def test_callbacks_guide_prints_what_keras_prints():
     assert _mask(ours[:head]) == _mask(theirs[:head])
     assert len(_mask(theirs[:head])) > 40
     # The schedule's learning rates, exactly, at the start of each of the 15 epochs.
-    lr_lines = [line for line in theirs if "Learning rate" in line]
-    assert len(lr_lines) == 15 and [line for line in ours if "Learning rate" in line] == lr_lines
+    # (Keras's optimizer.learning_rate is a float32 variable, nbkeras's a Python float:
+    # the printed digits differ past float32 precision.)
+    def rates(lines):
+        return [float(line.split("is ")[-1].rstrip(".")) for line in lines
+                if "Learning rate" in line]
+
+    assert len(rates(theirs)) == 15
+    np.testing.assert_allclose(rates(ours), rates(theirs), rtol=1e-6)
     assert any("Restoring model weights" in line for line in ours)
     assert any("early stopping" in line for line in ours) and stop_ours > 0
     # Known difference: with steps_per_epoch and arrays, Keras 3 keeps one iterator over
