@@ -140,8 +140,8 @@ class TrainingMixin:
         metrics assigned as attributes of the model and its layers.
 
         Example:
-            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])
-            >>> [m.name for m in model.metrics]
+            >>> model.compile(optimizer="adam", loss="mse", metrics=["mae"])  # doctest: +SKIP
+            >>> [m.name for m in model.metrics]                             # doctest: +SKIP
             ['loss', 'compile_metrics']
         """
         state = self.training_state
