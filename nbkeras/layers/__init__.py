@@ -71,6 +71,7 @@ from nbkeras.layers.merging import (
 from nbkeras.layers.normalization import (
     GroupNormalization,
     LayerNormalization,
+    RMSNormalization,
     UnitNormalization,
 )
 from nbkeras.layers.pooling import (
@@ -85,8 +86,10 @@ from nbkeras.layers.pooling import (
     GlobalAveragePooling3D,
     GlobalAvgPool1D,
     GlobalAvgPool2D,
+    GlobalAvgPool3D,
     GlobalMaxPool1D,
     GlobalMaxPool2D,
+    GlobalMaxPool3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
     GlobalMaxPooling3D,

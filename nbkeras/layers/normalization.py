@@ -1,5 +1,5 @@
 """Normalization layers: BatchNormalization, LayerNormalization, GroupNormalization,
-UnitNormalization, with Keras's exact arithmetic."""
+UnitNormalization, RMSNormalization, with Keras's exact arithmetic."""
 
 from __future__ import annotations
 
@@ -223,3 +223,55 @@ class UnitNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis}
+
+
+class RMSNormalization(Layer):
+    """Divides by the root mean square over ``axis`` and multiplies by a learned ``scale``
+    (Keras ``RMSNormalization``, as in T5/LLaMA blocks).
+
+    ``out = x / sqrt(mean(x**2, axis) + epsilon) * scale``, computed in at least float32.
+
+    Args:
+        axis: Int or list of ints to normalize over (``-1``).
+        epsilon: Added to the mean square (``1e-6``).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> [round(v, 3) for v in RMSNormalization()(jnp.array([[3.0, 4.0]]))[0].tolist()]
+        [0.849, 1.131]
+    """
+
+    _supports_masking = True
+
+    def __init__(self, axis=-1, epsilon: float = 1e-6, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            axis = sorted(axis)
+        elif not isinstance(axis, int):
+            raise TypeError(
+                "RMSNormalization 'axis' must be an int or a list/tuple of ints, "
+                f"received axis={axis!r}."
+            )
+        self.axis = axis
+        self.epsilon = float(epsilon)
+
+    def _axes(self, ndim: int) -> list[int]:
+        axes = self.axis if isinstance(self.axis, list) else [self.axis]
+        return sorted(_check_axis(self, a, ndim) for a in axes)
+
+    def build(self, input_shape):
+        shape = tuple(input_shape[a] for a in self._axes(len(input_shape)))
+        self.scale = self.add_weight(name="scale", shape=shape, initializer="ones")
+
+    def call(self, inputs):
+        x = inputs.astype(jnp.result_type(inputs.dtype, jnp.float32))
+        axes = self._axes(x.ndim)
+        shape = [1] * x.ndim
+        for a in axes:
+            shape[a] = x.shape[a]
+        rrms = jax.lax.rsqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + self.epsilon)
+        scale = jnp.reshape(self.scale[...], shape).astype(x.dtype)
+        return (x * rrms * scale).astype(inputs.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}

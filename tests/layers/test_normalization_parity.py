@@ -50,6 +50,8 @@ CASES = [
     ("GroupNormalization", dict(groups=-1), (4, 5, 6)),
     ("UnitNormalization", dict(), (4, 6)),
     ("UnitNormalization", dict(axis=[1, 2]), (4, 3, 6)),
+    ("RMSNormalization", dict(), (4, 6)),
+    ("RMSNormalization", dict(axis=[1, 2], epsilon=1e-3), (4, 3, 6)),
 ]
 
 
