@@ -115,8 +115,10 @@ def enable_compilation_cache(
 
     Example:
         >>> import nbkeras
+        >>> previous = nbkeras.config.compilation_cache_dir()
         >>> nbkeras.config.enable_compilation_cache("/tmp/nbkeras-xla")
         '/tmp/nbkeras-xla'
+        >>> _ = nbkeras.config.enable_compilation_cache(previous) if previous else None
     """
     import jax
 

@@ -45,8 +45,26 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     tests = _examples(name)
     assert tests, f"{name} has '>>>' in its source but no example doctest can find"
+    before = _global_state()
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     failures = []
     for test in tests:
         runner.run(test, out=failures.append, clear_globs=True)
     assert not failures, "".join(failures)
+    # Examples run in the test process: one that leaves a global setting changed breaks
+    # later tests in the same worker (it happened: ``set_symbolic_dispatch(None)``).
+    assert _global_state() == before, f"{name}'s examples changed global state"
+
+
+def _global_state():
+    from nbkeras import config, distribution, dtype_policies, ops
+
+    return (
+        ops._SYMBOLIC_DISPATCH,
+        dtype_policies.global_policy().name,
+        config.compilation_cache_dir(),
+        config.floatx(),
+        config.epsilon(),
+        config.image_data_format(),
+        distribution.distribution(),
+    )

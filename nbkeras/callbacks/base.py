@@ -46,6 +46,10 @@ class Callback:
         ...             self.model.stop_training = True
     """
 
+    #: True for progress displays (text bar, notebook live view): fit's validation does
+    #: not send them ``on_test_*`` (Keras's ProgbarLogger ignores them inside fit too).
+    progress_view = False
+
     def __init__(self):
         self.params = {}
         self._model = None
@@ -211,7 +215,11 @@ class CallbackList:
         """The same callbacks (models and params unchanged) minus the progress view."""
         view = CallbackList.__new__(CallbackList)
         view.history, view._progress, view.model = self.history, None, self.model
-        view.callbacks = [cb for cb in self.callbacks if cb is not self._progress]
+        view.callbacks = [
+            cb
+            for cb in self.callbacks
+            if cb is not self._progress and not getattr(cb, "progress_view", False)
+        ]
         view._targets = {}
         return view
 

@@ -48,6 +48,8 @@ class ProgbarLogger(Callback):
         dynamic: Redraw in place with ``\\r`` (default: when ``stream`` is a terminal).
     """
 
+    progress_view = True
+
     def __init__(self, verbose: int = 1, interval: float = 0.1, stream=None, dynamic=None):
         super().__init__()
         self.verbose = verbose

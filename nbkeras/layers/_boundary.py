@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import reprlib
 
+import jax
 import numpy as np
 
 INIT_NOTE = "Exception encountered when creating "
@@ -100,6 +101,8 @@ def check_numeric(layer, a) -> None:
     dtype = getattr(a, "dtype", None)
     if dtype is None or not isinstance(dtype, np.dtype) or dtype.kind not in "USOV":
         return
+    if dtype.kind == "V" and jax.dtypes.issubdtype(dtype, np.number):
+        return  # bfloat16 and the other ml_dtypes floats are numpy kind 'V'
     if getattr(layer, "_accepts_strings", False):
         return
     kind = {"U": "strings", "S": "bytes", "O": "Python objects", "V": "raw records"}[dtype.kind]

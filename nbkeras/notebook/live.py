@@ -58,6 +58,8 @@ class LiveView(Callback):
         >>> model.fit(x, y, epochs=5, verbose=0, callbacks=[LiveView()])  # doctest: +SKIP
     """
 
+    progress_view = True
+
     def __init__(
         self,
         verbose: int = 1,

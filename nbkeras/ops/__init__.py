@@ -76,7 +76,9 @@ def set_symbolic_dispatch(
     """Install (or with ``None`` remove) the symbolic dispatcher used by every op.
 
     Example:
-        >>> set_symbolic_dispatch(None)
+        >>> installed = _SYMBOLIC_DISPATCH  # what ``import nbkeras`` set
+        >>> set_symbolic_dispatch(None)  # ops no longer see KerasTensors
+        >>> set_symbolic_dispatch(installed)
     """
     global _SYMBOLIC_DISPATCH
     _SYMBOLIC_DISPATCH = dispatch

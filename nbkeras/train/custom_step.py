@@ -41,9 +41,10 @@ _LOSSES_OVERRIDE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _overrides(model, name: str) -> bool:
-    from nbkeras.models.training import TrainingMixin
-
-    return getattr(type(model), name, None) is not getattr(TrainingMixin, name)
+    # Model's own defaults carry the marker (set in models/training.py; train/ does not
+    # import models/): anything else is the user's override.
+    fn = getattr(type(model), name, None)
+    return fn is not None and not getattr(fn, "_nbkeras_default_step", False)
 
 
 def uses_custom_steps(model) -> bool:

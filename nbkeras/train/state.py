@@ -488,8 +488,10 @@ class TrainingState:
         objects hold the last values; copied when a later step may donate the buffers."""
         if copy:
             metrics_state = jax.tree.map(
-                lambda a: jax.device_put(a, may_alias=False) if isinstance(a, jax.Array)
-                else a, metrics_state)
+                # keep each array's sharding: under several processes a bare device_put
+                # targets one device and refuses a global array
+                lambda a: jax.device_put(a, a.sharding, may_alias=False)
+                if isinstance(a, jax.Array) else a, metrics_state)
         self._compiled_metrics.publish(metrics_state)
 
     def _train_logs(self) -> dict:

@@ -50,7 +50,9 @@ def test_fit_live_view_final_state(model, data, parse_html):
     text = " ".join(p.text)
     assert "100%" in text and "Done" in text and "4 epochs" in text
     assert "samples/s" in text and "val_accuracy" in text
-    assert "compiled the train step in" in text  # a fresh model: its first fit traces
+    # a fresh model: its first fit traces (XLA may then find the program in the persistent
+    # compilation cache, filled by another test or an earlier run)
+    assert "compiled the train step in" in text or "train step loaded from the compilation cache" in text
     assert bar["text/plain"].startswith("Epoch 4/4 [") and "100%" in bar["text/plain"]
     plot = sink.current["plot"]
     root = ET.fromstring(plot["image/svg+xml"])
