@@ -337,14 +337,15 @@ def test_symbolic_dispatch_routes_keras_tensors(dispatch_log):
 
 
 def test_symbolic_dispatch_settable_as_module_attribute():
+    installed = ops._SYMBOLIC_DISPATCH  # restored at the end: later tests build models
     ops._SYMBOLIC_DISPATCH = lambda fn, args, kwargs: fn.__name__
     try:
         assert ops.matmul(_FakeKerasTensor(), M) == "matmul"
-    finally:
         ops._SYMBOLIC_DISPATCH = None
-    assert ops._SYMBOLIC_DISPATCH is None
-    with pytest.raises(TypeError):
-        ops.matmul(_FakeKerasTensor(), M)  # no dispatcher: runs eagerly and fails
+        with pytest.raises(TypeError):
+            ops.matmul(_FakeKerasTensor(), M)  # no dispatcher: runs eagerly and fails
+    finally:
+        ops._SYMBOLIC_DISPATCH = installed
 
 
 def test_every_public_op_is_wrapped():
