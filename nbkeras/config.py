@@ -94,6 +94,8 @@ def default_cache_dir() -> str:
 
 DEFAULT_MIN_COMPILE_SECS = 0.1  # the default cache skips trivial (eager op) compiles
 DEFAULT_MAX_SIZE_BYTES = 1 << 30
+UNBOUNDED_BYTES = 1 << 62  # "no limit" that keeps JAX's LRU bookkeeping
+_ATIME, _ENTRY = "-atime", "-cache"  # jax/_src/lru_cache.py's file suffixes
 
 
 def enable_compilation_cache(
@@ -108,17 +110,16 @@ def enable_compilation_cache(
         min_compile_time_secs: Only cache computations that took at least this long
             to compile (0 caches everything, including small eval/predict steps).
         max_size_bytes: Evict least recently used entries beyond this size; None keeps
-            everything.
+            everything (entries still record their last use, so a bounded process
+            sharing the directory can evict them).
 
     Returns:
         The cache directory as a string.
 
     Example:
         >>> import nbkeras
-        >>> previous = nbkeras.config.compilation_cache_dir()
-        >>> nbkeras.config.enable_compilation_cache("/tmp/nbkeras-xla")
+        >>> nbkeras.config.enable_compilation_cache("/tmp/nbkeras-xla")  # doctest: +SKIP
         '/tmp/nbkeras-xla'
-        >>> _ = nbkeras.config.enable_compilation_cache(previous) if previous else None
     """
     import jax
 
@@ -141,13 +142,47 @@ def enable_compilation_cache(
     if not isinstance(path, str) or not path:
         raise ValueError(f"path must be a non-empty directory path, received {path!r}.")
     os.makedirs(path, exist_ok=True)
+    _add_missing_access_times(path)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    jax.config.update("jax_compilation_cache_max_size", max_size_bytes or -1)
+    # Always JAX's LRU mode: an unbounded (-1) cache writes entries without the
+    # "-atime" files that a bounded process scanning the same directory needs.
+    jax.config.update("jax_compilation_cache_max_size", max_size_bytes or UNBOUNDED_BYTES)
     _reset_jax_cache()
     _cache_dir = path
     return path
+
+
+def _add_missing_access_times(path: str) -> None:
+    """Give every entry in ``path`` the last-use file JAX's LRU eviction reads.
+
+    Entries written by an unbounded cache (older nbkeras, plain JAX) have none; JAX's
+    eviction then fails on every write with "Error writing persistent compilation cache
+    entry ... FileNotFoundError: ...-atime" and nothing new is cached.  Such entries get
+    their modification time as last use, so they are evicted first.
+    """
+    try:
+        import filelock
+
+        names = set(os.listdir(path))
+        missing = [n for n in names if n.endswith(_ENTRY)
+                   and n[: -len(_ENTRY)] + _ATIME not in names]
+        if not missing:
+            return
+        with filelock.FileLock(os.path.join(path, ".lockfile"), timeout=10):
+            for name in missing:
+                entry = os.path.join(path, name)
+                atime = os.path.join(path, name[: -len(_ENTRY)] + _ATIME)
+                try:
+                    stamp = os.stat(entry).st_mtime_ns
+                    if not os.path.exists(atime):
+                        with open(atime, "wb") as f:
+                            f.write(stamp.to_bytes(8, "little"))
+                except FileNotFoundError:  # evicted meanwhile by another process
+                    continue
+    except OSError:  # read-only, or busy (filelock.Timeout): JAX reports what fails
+        pass
 
 
 def disable_compilation_cache() -> None:

@@ -5,7 +5,7 @@ Example:
     >>> mixed_precision.set_global_policy("mixed_bfloat16")
     >>> mixed_precision.global_policy().compute_dtype
     'bfloat16'
-    >>> mixed_precision.set_global_policy("float32")
+    >>> mixed_precision.set_global_policy(None)  # back to the default: config.floatx()
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The persistent XLA compilation cache: on by default, bounded, with an opt-out."""
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
@@ -49,3 +51,36 @@ def test_environment_variable_moves_it(tmp_path, monkeypatch, restore_cache):
 def test_bad_max_size_is_rejected():
     with pytest.raises(ValueError, match="max_size_bytes must be a positive int"):
         config.enable_compilation_cache("/tmp/x", max_size_bytes=0)
+
+
+def _compile_something(scale):
+    jax.jit(lambda a: jax.numpy.tanh(a * scale) - 2.0)(
+        np.arange(7.0, dtype="float32")).block_until_ready()
+
+
+def test_unbounded_then_bounded_on_one_directory_keeps_caching(tmp_path, restore_cache):
+    # CI failure: an unbounded process left entries without "-atime" files; every later
+    # bounded write then warned "Error writing persistent compilation cache entry".
+    config.enable_compilation_cache(tmp_path, 0.0, None)
+    _compile_something(3.0)
+    config.enable_compilation_cache(tmp_path, 0.0, config.DEFAULT_MAX_SIZE_BYTES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _compile_something(4.0)
+    entries = sorted(p.name for p in tmp_path.iterdir() if p.name.endswith("-cache"))
+    assert len(entries) >= 2
+    for name in entries:
+        assert (tmp_path / name.replace("-cache", "-atime")).exists(), name
+
+
+def test_entries_without_access_time_are_repaired_and_evicted_first(tmp_path, restore_cache):
+    stale = tmp_path / "jit_old-0123-cache"
+    stale.write_bytes(b"x" * 2000)  # what plain JAX with no size limit leaves behind
+    config.enable_compilation_cache(tmp_path, 0.0, 1)  # bounded: anything new evicts
+    atime = tmp_path / "jit_old-0123-atime"
+    assert int.from_bytes(atime.read_bytes(), "little") == stale.stat().st_mtime_ns
+    config.enable_compilation_cache(tmp_path, 0.0, 5000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _compile_something(5.0)
+    assert not stale.exists() and not atime.exists()

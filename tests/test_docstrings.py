@@ -57,12 +57,17 @@ def test_docstring_examples_run(name, tmp_path, monkeypatch):
 
 
 def _global_state():
+    import jax
+
     from nbkeras import config, distribution, dtype_policies, ops
 
     return (
         ops._SYMBOLIC_DISPATCH,
-        dtype_policies.global_policy().name,
+        dtype_policies._GLOBAL[0],  # an explicit "float32" policy differs from None:
+        # it stops config.set_floatx from reaching new layers (CI failure, stop 17)
         config.compilation_cache_dir(),
+        jax.config.jax_compilation_cache_max_size,
+        jax.config.jax_persistent_cache_min_compile_time_secs,
         config.floatx(),
         config.epsilon(),
         config.image_data_format(),
