@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from . import clipping
@@ -41,6 +42,25 @@ class OptimizerState(NamedTuple):
     ema: Any
     accumulators: Any
     lr_scale: Any = None
+
+
+def scalar_like(old: Any, value: float) -> Any:
+    """``value`` as an array that a jitted step takes as it took ``old``: same dtype,
+    sharding and commitment (no recompile, no eager dispatch).
+
+    A committed array where the step was traced with an uncommitted one (or the
+    reverse) is a new signature for jit: it lowers and compiles the step again.
+
+    Example:
+        >>> import jax, numpy as np
+        >>> new = scalar_like(jax.device_put(np.float32(0.1)), 0.01)
+        >>> new.dtype, new.committed
+        (dtype('float32'), False)
+    """
+    new = np.asarray(value, dtype=getattr(old, "dtype", np.float32))
+    if isinstance(old, jax.Array) and old.committed:
+        return jax.device_put(new, old.sharding)
+    return jax.device_put(new)
 
 
 def build_transform(opt: Optimizer) -> optax.GradientTransformation:

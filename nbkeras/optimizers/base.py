@@ -18,7 +18,7 @@ import numpy as np
 import optax
 
 from . import _validate as V
-from ._transform import OptimizerState, build_transform
+from ._transform import OptimizerState, build_transform, scalar_like
 from .schedules import LearningRateSchedule
 from .schedules import deserialize as _deserialize_schedule
 from .schedules import serialize as _serialize_schedule
@@ -251,10 +251,7 @@ class Optimizer(StatelessMixin):
         if not self._lr_dirty:
             return opt_state
         self._lr_dirty = False
-        old = opt_state.learning_rate
-        new = np.asarray(self._learning_rate, dtype=old.dtype)
-        sharding = getattr(old, "sharding", None)
-        new = jax.device_put(new, sharding) if sharding is not None else jnp.asarray(new)
+        new = scalar_like(opt_state.learning_rate, self._learning_rate)
         return opt_state._replace(learning_rate=new)
 
     def finalize_params(self, params: Any, opt_state: Any) -> Any:

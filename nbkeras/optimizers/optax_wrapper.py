@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax
-import numpy as np
 import optax
 from optax import tree_utils
 
 from . import _validate as V
+from ._transform import scalar_like
 from .base import Optimizer
 
 _NO_LR = (
@@ -98,10 +97,7 @@ class OptaxOptimizer(Optimizer):
             raise AttributeError(
                 f"OptaxOptimizer {self.name!r}: cannot set learning_rate; {_NO_LR}"
             )
-        old = found[0][1]
-        new = np.asarray(self._learning_rate, dtype=old.dtype)
-        sharding = getattr(old, "sharding", None)
-        new = jax.device_put(new, sharding) if sharding is not None else jax.numpy.asarray(new)
+        new = scalar_like(found[0][1], self._learning_rate)
         self._lr_dirty = False
         self._state = tree_utils.tree_set(opt_state, learning_rate=new)
         return self._state

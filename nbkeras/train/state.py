@@ -286,6 +286,7 @@ class TrainingState:
     def _apply_learning_rate(self, value: float) -> None:
         """Set the learning rate now (loop thread, or no fit running)."""
         from nbkeras.optimizers import OptimizerState
+        from nbkeras.optimizers._transform import scalar_like
 
         if not self._has_schedule():
             self.optimizer.learning_rate = value  # written into the state by _apply_pending
@@ -310,10 +311,7 @@ class TrainingState:
                     f"is {base}, so no multiplier reaches {value}. Compile with a float "
                     "learning_rate to set it freely."
                 )
-            scale = np.asarray(value / base, dtype=np.float32)
-            old = opt.lr_scale
-            sharding = getattr(old, "sharding", None)
-            new = jax.device_put(scale, sharding) if sharding is not None else jnp.asarray(scale)
+            new = scalar_like(opt.lr_scale, np.float32(value / base))
             self._get_state()["opt"] = opt._replace(lr_scale=new)
         self._control._report_learning_rate(value)
 
