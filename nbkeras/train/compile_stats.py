@@ -60,6 +60,7 @@ class Watch:
 
     def __init__(self):
         self.result: dict | None = None
+        self.seconds: float | None = None  # wall time of the block
 
     def __enter__(self) -> Watch:
         _install()
@@ -68,7 +69,7 @@ class Watch:
         return self
 
     def __exit__(self, *exc) -> None:
-        seconds = time.perf_counter() - self._t0
+        seconds = self.seconds = time.perf_counter() - self._t0
         compiles, hits = (a - b for a, b in zip(_counts(), self._before))
         if compiles:
             self.result = {

@@ -27,7 +27,7 @@ import numpy as np
 from flax import nnx
 
 from nbkeras import variables as _vars
-from nbkeras.train import compile_stats
+from nbkeras.train import compile_stats, step_cache
 from nbkeras.train.compiled_metrics import CompiledMetrics
 from nbkeras.train.control import FitControl
 from nbkeras.train.execution import ExecutionPlan
@@ -79,6 +79,10 @@ class TrainingState:
         self._lr_changed = False  # the control changed the lr during this fit
         self._placement = None  # nbkeras.distribution Placement of the current call
         self._compiled: set = set()  # step functions already called once
+        self._steps_key = None  # the step_cache key when the steps may be shared
+        self._reused = False  # True when the steps came from an earlier model
+        self._trace_base: dict = {}  # shared steps' trace counts when this model took them
+        self._names = None  # layer names -> position (step_cache keys)
         self._compile_report: dict = {}
         args = self.compile_args
         self._compiled_metrics = CompiledMetrics(
@@ -107,7 +111,8 @@ class TrainingState:
         from nbkeras.train import predict as _predict
 
         counts = dict(self._steps.trace_counts) if self._steps is not None else {}
-        counts = {k: counts.get(k, 0) for k in ("train", "eval")}
+        # Steps shared with an earlier model (step_cache): only this model's traces.
+        counts = {k: counts.get(k, 0) - self._trace_base.get(k, 0) for k in ("train", "eval")}
         counts["predict"] = _predict.trace_count(self.model)
         return counts
 
@@ -148,7 +153,9 @@ class TrainingState:
         ``{"train": {"seconds": 1.9, "compiles": 1, "from_cache": False}}``: the first
         call's wall time, the XLA compiles it ran, and whether the executable came from
         the persistent compilation cache (``nbkeras.config``) instead, as when a cell
-        building the same architecture is run again.  A kind is absent until its step
+        building the same architecture is run again.  ``"in_memory": True`` says the
+        step was not even traced: an earlier model of the same structure in this process
+        left it (:mod:`nbkeras.train.step_cache`).  A kind is absent until its step
         first runs.
         """
         return {k: dict(v) for k, v in self._compile_report.items()}
@@ -162,6 +169,10 @@ class TrainingState:
         self._compiled.add(key)
         if w.result is not None:
             self._compile_report[kind] = w.result
+        elif self._reused and kind not in self._compile_report:
+            # An executable jit already held for an earlier model of the same structure.
+            self._compile_report[kind] = {"seconds": w.seconds, "compiles": 0,
+                                          "from_cache": True, "in_memory": True}
         return out
 
     @property
@@ -334,7 +345,19 @@ class TrainingState:
             self._obj.build(y_list, y_pred_list)
         if self._steps is None:
             graphdef, _, _ = nnx.split(model, _vars.is_trainable, ...)
-            self._steps = Steps(graphdef, self._obj, self.optimizer.transform(), _vars.is_trainable)
+            key = None
+            if self._placement is None:
+                key = step_cache.steps_key(model, graphdef, self._obj, self.optimizer,
+                                           _vars.is_trainable, y_example)
+            steps = step_cache.lookup(key)
+            self._reused = steps is not None
+            if steps is None:
+                steps = Steps(graphdef, self._obj, self.optimizer.transform(),
+                              _vars.is_trainable)
+                step_cache.store(key, steps)
+            self._steps, self._steps_key = steps, key
+            self._trace_base = dict(steps.trace_counts)
+            self._names = step_cache.layer_names(model) if key is not None else None
             self._steps.placement = self._placement
 
     def _use_placement(self, placement) -> None:
@@ -346,6 +369,11 @@ class TrainingState:
         self._placement = placement
         if placement is not None and self.model.built:
             placement.check_layouts(self.model.variables)
+        if placement is not None and self._steps_key is not None:
+            # Shared steps trace without a placement: this model gets its own.
+            s = self._steps
+            self._steps = Steps(s.graphdef, s.obj, s.tx, s.trainable)
+            self._steps_key, self._trace_base, self._reused = None, {}, False
         if self._steps is not None:
             self._steps.placement = placement
         if self._live and self._get_state() is not None:
@@ -461,10 +489,14 @@ class TrainingState:
             self._flat = jax.tree.flatten(self._state)
             self._state = None
         leaves, treedef = self._flat
+        canon = None
+        if self._names is not None:
+            names = self._names
+            canon = lambda: step_cache.treedef_key(treedef, names)  # noqa: E731
         if plan.wants_compile:
-            fused = self._steps.epoch_fn(treedef, plan.wants_compile)
+            fused = self._steps.epoch_fn(treedef, plan.wants_compile, canon)
             plan.compile_in_background(fused, (leaves, counter, resident, idx, mask))
-        fn = self._steps.epoch_fn(treedef, k)
+        fn = self._steps.epoch_fn(treedef, k, canon)
         leaves, counter = self._watch_first(
             "train", ("train", treedef, k), fn, leaves, counter, resident, idx, mask
         )

@@ -69,18 +69,30 @@ class Steps:
         self.eval_batch = jax.jit(self._eval_batch, donate_argnums=0)
         self.results = jax.jit(self.obj.results)
         self._epoch_fns: dict = {}
+        self._epoch_by_canon: dict = {}
 
-    def epoch_fn(self, treedef, k: int):
+    def epoch_fn(self, treedef, k: int, canon=None):
         """Jitted ``(leaves, i, data, idx, mask) -> (leaves, i + k)``: ``k`` fused steps.
 
         The state travels as a flat list of arrays and the epoch's index/mask arrays and
         the step counter ``i`` stay on the device, so a dispatch copies nothing from the
         host and takes jit's C++ fast path (no Python pytree flattening).  ``idx`` and
         ``mask`` need ``k - 1`` all-padding rows at the end (no-op steps).
+
+        ``canon`` (steps shared across models, :mod:`.step_cache`): a function giving
+        the treedef's structural key; a treedef that differs from a known one only in
+        variable names and orders gets that one's jitted function (same leaves, same
+        order), so it is not traced again.
         """
         fn = self._epoch_fns.get((treedef, k))
         if fn is None:
-            fn = jax.jit(functools.partial(self._flat_steps, treedef, k), donate_argnums=(0, 1))
+            ckey = None if canon is None else (canon(), k)
+            fn = self._epoch_by_canon.get(ckey) if ckey is not None else None
+            if fn is None:
+                fn = jax.jit(functools.partial(self._flat_steps, treedef, k),
+                             donate_argnums=(0, 1))
+                if ckey is not None:
+                    self._epoch_by_canon[ckey] = fn
             self._epoch_fns[(treedef, k)] = fn
         return fn
 
