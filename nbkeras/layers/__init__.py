@@ -16,6 +16,17 @@ from nbkeras.layers.augmentation import (
     RandomTranslation,
     RandomZoom,
 )
+from nbkeras.layers.augmentation_color import (
+    RandomColorDegeneration,
+    RandomColorJitter,
+    RandomGrayscale,
+    RandomHue,
+    RandomInvert,
+    RandomPosterization,
+    RandomSaturation,
+    RandomSharpness,
+)
+from nbkeras.layers.augmentation_intensity import AutoContrast, Equalization, Solarization
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.categorical import CategoryEncoding, Discretization
