@@ -8,6 +8,8 @@ Use it as ``import nbkeras as keras``::
 """
 
 from nbkeras import (
+    _hooks,
+    _progress_views,
     activations,
     constraints,
     initializers,
@@ -32,6 +34,8 @@ from nbkeras.variable import Variable
 
 # Installed at import, before any functional model can be built.
 ops.set_symbolic_dispatch(layers.symbolic.symbolic_function)
+# The progress view train/ shows (notebook or text): train/ imports neither package.
+_hooks.progress_view = _progress_views.default_progress_view
 
 __version__ = "0.1.0"
 

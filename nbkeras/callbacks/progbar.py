@@ -1,7 +1,7 @@
 """Terminal progress: a one-line bar (``verbose=1``) or one line per epoch (``verbose=2``).
 
 In a notebook the training loop adds the live view of :mod:`nbkeras.notebook.live`
-instead (see ``nbkeras.train.loop.progress_callback``).
+instead (see ``nbkeras._progress_views.default_progress_view``).
 """
 
 from __future__ import annotations

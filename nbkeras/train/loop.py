@@ -13,6 +13,7 @@ import jax
 import numpy as np
 from flax import nnx
 
+from nbkeras import _hooks
 from nbkeras.callbacks.base import CallbackList
 from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
@@ -66,18 +67,10 @@ class LazyLogs(MutableMapping):
 def progress_callback(verbose: int):
     """The progress display ``fit``/``evaluate``/``predict`` add for ``verbose`` 1 or 2.
 
-    The notebook live view inside a Jupyter kernel (decided at call time), the text
-    progress bar elsewhere.
+    Chosen by the hook the package root installs (:mod:`nbkeras._hooks`): the notebook
+    live view in a Jupyter kernel, the text progress bar elsewhere.
     """
-    from nbkeras.notebook.env import in_notebook
-
-    if in_notebook():
-        from nbkeras.notebook.live import make_live_view
-
-        return make_live_view(verbose)
-    from nbkeras.callbacks.progbar import ProgbarLogger
-
-    return ProgbarLogger(verbose=verbose)
+    return _hooks.progress_view(verbose)
 
 
 def _resolve_verbose(verbose) -> int:
