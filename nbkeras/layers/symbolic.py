@@ -264,6 +264,11 @@ def output_spec(layer, args, kwargs, with_masks=False):
 
 
 def _output_spec(layer, args, kwargs, with_masks):
+    if _declares_output_shape(layer):
+        spec = _declared_spec(layer, args, kwargs)
+        if with_masks:
+            return spec, jax.tree.map(lambda _: None, spec, is_leaf=_is_spec)
+        return spec
     try:
         first = _trace_output(layer, args, kwargs, _SENTINELS[0])
     except flax_errors.TraceContextError:
@@ -276,6 +281,38 @@ def _output_spec(layer, args, kwargs, with_masks):
         second,
     )
     return spec if with_masks else spec[0]
+
+
+def _declares_output_shape(layer) -> bool:
+    """Keras's rule: a user's layer class that overrides ``compute_output_shape`` gets its
+    symbolic outputs from it, and ``call`` is not traced (it may use Python control flow
+    on values or NumPy).  nbkeras's own layers are traced (exact shapes and dtypes)."""
+    for cls in type(layer).__mro__:
+        if "compute_output_shape" in vars(cls):
+            return cls is not Layer and not cls.__module__.startswith("nbkeras.")
+    return False
+
+
+def _declared_spec(layer, args, kwargs):
+    first = args[0] if args else next(iter(kwargs.values()))
+    shapes = jax.tree.map(lambda t: tuple(t.shape), first, is_leaf=is_symbolic)
+    if isinstance(first, list):
+        shapes = list(shapes)
+    out = layer.compute_output_shape(shapes)
+    dtype = getattr(layer, "compute_dtype", None) or "float32"
+
+    def is_shape(x):
+        return isinstance(x, (tuple, list)) and all(d is None or isinstance(d, int) for d in x)
+
+    def spec(shape):
+        if not is_shape(shape):
+            raise ValueError(
+                f"{type(layer).__name__}.compute_output_shape returned {out!r}; expected a "
+                "shape (a tuple of ints and None), or a list/dict of shapes."
+            )
+        return (tuple(shape), jnp.dtype(dtype))
+
+    return jax.tree.map(spec, out, is_leaf=is_shape)
 
 
 def _is_spec(x) -> bool:

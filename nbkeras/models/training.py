@@ -75,7 +75,12 @@ class TrainingMixin:
             steps_per_execution: Steps fused in one compiled call (``lax.scan``), or
                 ``"auto"``: measured during the first epoch, fusing only when it is
                 faster (tiny models on CPU); see :mod:`nbkeras.train.execution`.
-            jit_compile: Accepted for compatibility; steps are always jitted.
+            run_eagerly: Run fit/evaluate/predict op by op, without ``jax.jit`` (slow;
+                for debugging: ``print`` shows values, Python ``if`` on tensors works).
+            jit_compile: ``False`` runs eagerly too (as on Keras's JAX backend);
+                ``True``/``"auto"`` jit-compile the steps.
+            auto_scale_loss: Accepted for compatibility (Keras scales the loss of
+                ``mixed_float16`` models; nbkeras does not scale it).
 
         Example:
             >>> import nbkeras
@@ -105,6 +110,26 @@ class TrainingMixin:
         if box.state is not None:
             box.state.sync_to_model()
         box.state = TrainingState(self, opt, objectives, steps_per_execution, compile_args)
+        box.state.run_eagerly = bool(run_eagerly) or jit_compile is False
+
+    @property
+    def run_eagerly(self) -> bool:
+        """Whether fit/evaluate/predict run without jit (``compile(run_eagerly=...)``).
+
+        Settable after ``compile``, as in Keras.
+        """
+        state = self.training_state
+        return bool(state is not None and state.run_eagerly)
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        state = self.training_state
+        if state is None:
+            raise RuntimeError(
+                f"model.run_eagerly = {value!r} needs a compiled model: pass "
+                "run_eagerly to compile() instead, e.g. model.compile(..., run_eagerly=True)."
+            )
+        state.run_eagerly = bool(value)
 
     def _compiled_output_names(self) -> list[str]:
         if getattr(self, "_functional", False):

@@ -7,6 +7,8 @@ asynchronously.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import MutableMapping
 
 import jax
@@ -73,6 +75,21 @@ def progress_callback(verbose: int):
     return _hooks.progress_view(verbose)
 
 
+def _honours_run_eagerly(run):
+    """Run ``run`` without ``jax.jit`` when the model was compiled with
+    ``run_eagerly=True`` (or ``jit_compile=False``), as Keras does: every op executes at
+    once, so ``print`` shows values and Python ``if`` on a tensor works (for debugging)."""
+
+    @functools.wraps(run)
+    def wrapper(state_or_model, *args, **kwargs):
+        state = getattr(state_or_model, "training_state", state_or_model)
+        eager = getattr(state, "run_eagerly", False)
+        with jax.disable_jit() if eager else contextlib.nullcontext():
+            return run(state_or_model, *args, **kwargs)
+
+    return wrapper
+
+
 def _resolve_verbose(verbose) -> int:
     if verbose == "auto":
         return 1
@@ -92,6 +109,7 @@ def _device_tree(tree, placement=None):
     return jax.device_put(tree)
 
 
+@_honours_run_eagerly
 def fit(
     state: TrainingState,
     x=None,
@@ -373,6 +391,7 @@ def _evaluate_loop(state, adapter, cbs):
     return to_python_logs(steps.results(metrics))
 
 
+@_honours_run_eagerly
 def evaluate(
     state: TrainingState,
     x=None,
@@ -416,6 +435,7 @@ def format_logs(state: TrainingState, logs: dict, return_dict: bool):
     return ordered[0] if len(ordered) == 1 else ordered
 
 
+@_honours_run_eagerly
 def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
     """See :meth:`nbkeras.Model.predict` (compiled or not)."""
     verbose = _resolve_verbose(verbose)
@@ -450,6 +470,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     return result
 
 
+@_honours_run_eagerly
 def predict_on_batch(model, x):
     """See :meth:`nbkeras.Model.predict_on_batch`."""
     placement = Placement.capture(model)
@@ -483,6 +504,7 @@ def predict_step_for(model, x, placement=None):
     return fn, params, rest
 
 
+@_honours_run_eagerly
 def train_on_batch(state: TrainingState, x, y=None, sample_weight=None, class_weight=None,
                    return_dict=False):
     """See :meth:`nbkeras.Model.train_on_batch`."""
@@ -502,6 +524,7 @@ def train_on_batch(state: TrainingState, x, y=None, sample_weight=None, class_we
     return format_logs(state, logs, return_dict)
 
 
+@_honours_run_eagerly
 def test_on_batch(state: TrainingState, x, y=None, sample_weight=None, return_dict=False):
     """See :meth:`nbkeras.Model.test_on_batch`."""
     adapter = _data.adapt(x, y, sample_weight, batch_size=None)

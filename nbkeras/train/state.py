@@ -64,6 +64,8 @@ class TrainingState:
         self.optimizer = optimizer
         self.compile_args = dict(compile_args or {})
         self.steps_per_execution = steps_per_execution
+        #: Keras's ``run_eagerly``: fit/evaluate/predict run op by op, without jit.
+        self.run_eagerly = False
         self._obj = objectives
         self._steps: Steps | None = None
         self._state = None
@@ -335,8 +337,13 @@ class TrainingState:
             # A copy merged inside the trace: layers that draw randomness or update
             # statistics in call (a SeedGenerator) must not touch the live variables.
             graphdef, variables = nnx.split(model)
-            y_pred = jax.eval_shape(
-                lambda v, x: nnx.merge(graphdef, v)(x), variables, _spec_of(x_example))
+            if self.run_eagerly:  # call() may use Python control flow on values
+                y_pred = jax.tree.map(
+                    lambda a: jax.ShapeDtypeStruct(a.shape, a.dtype),
+                    nnx.merge(graphdef, variables)(_first_rows(x_example)))
+            else:
+                y_pred = jax.eval_shape(
+                    lambda v, x: nnx.merge(graphdef, v)(x), variables, _spec_of(x_example))
             names = self._obj.output_names
             y_pred_list = flatten_outputs(y_pred, names, "The model output")
             y_list = (
@@ -397,8 +404,9 @@ class TrainingState:
     def _execution_plan(self) -> ExecutionPlan:
         """The steps-per-execution plan; an ``"auto"`` decision is kept for later fits."""
         plan = self._plan
-        if plan is None or plan.requested != self.steps_per_execution:
-            plan = self._plan = ExecutionPlan(self.steps_per_execution)
+        requested = 1 if self.run_eagerly else self.steps_per_execution  # no fused scan
+        if plan is None or plan.requested != requested:
+            plan = self._plan = ExecutionPlan(requested)
         return plan
 
     def _begin_fit(self, control: FitControl | None, initial_epoch: int) -> None:
