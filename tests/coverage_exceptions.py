@@ -68,12 +68,6 @@ MISSING = {
         'wrappers': NS,
     },
     'layers': {
-        'AdaptiveAveragePooling1D': I10,
-        'AdaptiveAveragePooling2D': I10,
-        'AdaptiveAveragePooling3D': I10,
-        'AdaptiveMaxPooling1D': I10,
-        'AdaptiveMaxPooling2D': I10,
-        'AdaptiveMaxPooling3D': I10,
         'AugMix': AUG,
         'ContrastLimitedAdaptiveHistogramEqualization': AUG,
         'CutMix': AUG,

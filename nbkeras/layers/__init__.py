@@ -85,6 +85,14 @@ from nbkeras.layers.normalization import (
     RMSNormalization,
     UnitNormalization,
 )
+from nbkeras.layers.pooling_adaptive import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from nbkeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
