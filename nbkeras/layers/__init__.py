@@ -85,14 +85,6 @@ from nbkeras.layers.normalization import (
     RMSNormalization,
     UnitNormalization,
 )
-from nbkeras.layers.pooling_adaptive import (
-    AdaptiveAveragePooling1D,
-    AdaptiveAveragePooling2D,
-    AdaptiveAveragePooling3D,
-    AdaptiveMaxPooling1D,
-    AdaptiveMaxPooling2D,
-    AdaptiveMaxPooling3D,
-)
 from nbkeras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -118,6 +110,14 @@ from nbkeras.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
     MaxPooling3D,
+)
+from nbkeras.layers.pooling_adaptive import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
 )
 from nbkeras.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
 from nbkeras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN

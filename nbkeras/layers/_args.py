@@ -27,6 +27,28 @@ def choice(layer_cls: str, arg: str, value, valid: tuple[str, ...]) -> str:
     )
 
 
+def float_arg(layer_cls: str, arg: str, value, low=None, high=None) -> float:
+    """A real number (bools refused), optionally within ``[low, high]``.
+
+    Example:
+        >>> float_arg("ELU", "alpha", 1)
+        1.0
+    """
+    import numbers
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{layer_cls} expected {arg} to be a number, received {value!r} of type "
+            f"{type(value).__name__}. Pass a float, e.g. {arg}=0.5."
+        )
+    value = float(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"in [{low}, {high}]" if low is not None and high is not None else (
+            f">= {low}" if low is not None else f"<= {high}")
+        raise ValueError(f"{layer_cls} expected {arg} {bounds}, received {value!r}.")
+    return value
+
+
 def data_format_arg(layer_cls: str, value) -> str:
     """``None`` -> ``config.image_data_format()`` (``"channels_last"`` by default)."""
     if value is None:

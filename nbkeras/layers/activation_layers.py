@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
-from nbkeras.layers._args import _ser
+from nbkeras.layers._args import _ser, float_arg
 from nbkeras.layers.base import Layer
 
 
@@ -162,7 +162,7 @@ class ELU(_Elementwise):
 
     def __init__(self, alpha: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.alpha = alpha
+        self.alpha = float_arg("ELU", "alpha", alpha)
 
     def call(self, inputs):
         return jax.nn.elu(inputs, alpha=self.alpha)

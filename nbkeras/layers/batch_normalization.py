@@ -6,7 +6,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from nbkeras import initializers
-from nbkeras.layers._args import _ser, named_error
+from nbkeras.layers._args import _ser, float_arg, named_error
 from nbkeras.layers._norm_base import _AffineConfig, _check_axis, _scale_shift
 from nbkeras.layers.base import Layer, current_sample_mask
 
@@ -70,8 +70,8 @@ class BatchNormalization(_AffineConfig, Layer):
                 "supported by nbkeras. Use renorm=False."
             )
         self.axis = axis
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
+        self.momentum = float_arg("BatchNormalization", "momentum", momentum, 0.0, 1.0)
+        self.epsilon = float_arg("BatchNormalization", "epsilon", epsilon, 0.0)
         self.synchronized = synchronized
         self._init_affine(
             center,

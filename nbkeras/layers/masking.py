@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from nbkeras._keras_mask import get_keras_mask, set_keras_mask  # noqa: F401  (re-exported)
+from nbkeras.layers._args import float_arg
 from nbkeras.layers._mask_flow import fill_mask_args, set_output_masks  # noqa: F401
 from nbkeras.layers.base import Layer
 
@@ -42,7 +43,7 @@ class Masking(Layer):
 
     def __init__(self, mask_value=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.mask_value = mask_value
+        self.mask_value = float_arg("Masking", "mask_value", mask_value)
         self.supports_masking = True
         self.built = True
 

@@ -22,3 +22,21 @@ from nbkeras import layers
 def test_config_mistakes_name_the_layer(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: layers.BatchNormalization(momentum="x"), TypeError,
+     r"BatchNormalization expected momentum to be a number, received 'x' of type str"),
+    (lambda: layers.BatchNormalization(momentum=1.5), ValueError,
+     r"BatchNormalization expected momentum in \[0.0, 1.0\], received 1.5"),
+    (lambda: layers.BatchNormalization(epsilon=-1e-3), ValueError,
+     r"BatchNormalization expected epsilon >= 0.0, received -0.001"),
+    (lambda: layers.ELU(alpha="x"), TypeError,
+     r"ELU expected alpha to be a number, received 'x' of type str\. Pass a float"),
+    (lambda: layers.Masking(mask_value=(2, 2)), TypeError,
+     r"Masking expected mask_value to be a number, received \(2, 2\) of type tuple"),
+])
+def test_numeric_arguments_are_checked_at_construction(make, error, match):
+    # These failed later, inside call, with NumPy/JAX messages that named no layer.
+    with pytest.raises(error, match=match):
+        make()
