@@ -7,29 +7,12 @@
 One JupyterLab server on 127.0.0.1 for the module; screenshots go to the tmp dir.
 """
 
-import json
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
+from lab_server import KERNEL_IDLE, jupyter_lab, launch_chromium, require_browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-ROOT = Path(__file__).resolve().parents[2]
-
-if not IN_CI:  # in CI a missing piece is a failure, not a skip
-    pytest.importorskip("playwright.sync_api")
-    pytest.importorskip("jupyterlab")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed", allow_module_level=True)
+require_browser()
 
 CELLS = [
     """import numpy as np
@@ -51,73 +34,10 @@ model = build({"units": 8})""",
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    root = tmp_path_factory.mktemp("labctl")
-    env = dict(os.environ)
-    for var in ("HOME", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
-                "IPYTHONDIR", "TMPDIR", "MPLCONFIGDIR"):
-        d = root / "env" / var.lower()
-        d.mkdir(parents=True)
-        env[var] = str(d)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
-    env.pop("NBKERAS_DISPLAY", None)
-    work = root / "work"
-    work.mkdir()
-    nb = {
-        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {},
-                   "outputs": [], "source": c} for c in CELLS],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }
-    (work / "steer.ipynb").write_text(json.dumps(nb))
-    port = _free_port()
-    log = open(root / "lab.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
-         "--ip=127.0.0.1", f"--port={port}", "--IdentityProvider.token=",
-         "--ServerApp.password=", f"--ServerApp.root_dir={work}",
-         "--LabApp.expose_app_in_browser=True", "--LabApp.extension_manager=readonly",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--ServerApp.disable_check_xsrf=True"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n" + (root / "lab.log").read_text())
-            time.sleep(0.5)
-        yield {"base": base, "root": root, "work": work}
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
-            proc.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
-        log.close()
-
-
-KERNEL_IDLE = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  return !!(w && w.sessionContext && w.sessionContext.session &&
-            w.sessionContext.session.kernel &&
-            w.sessionContext.session.kernel.status === 'idle'); }"""
+    with jupyter_lab(tmp_path_factory.mktemp("labctl"), {"steer.ipynb": CELLS}) as server:
+        yield server
 
 
 def test_stop_a_fit_and_explore_in_jupyterlab(lab):
@@ -125,10 +45,7 @@ def test_stop_a_fit_and_explore_in_jupyterlab(lab):
 
     shots = lab["root"]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
-        )
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1300})
             page.goto(f"{lab['base']}/lab/tree/steer.ipynb?reset")
