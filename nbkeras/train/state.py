@@ -438,7 +438,7 @@ class TrainingState:
         rest = jax.device_put(rest, may_alias=False)
         state = self._get_state()
         if state is None or state.get("opt") is None:
-            opt = self.optimizer.init_state(params)
+            opt = self._steps.init_optimizer(self.optimizer, params)
         else:
             opt = state["opt"]
         state = {"params": params, "rest": rest, "opt": opt, "metrics": self._fresh_metrics()}
@@ -458,8 +458,8 @@ class TrainingState:
 
     def _fresh_metrics(self):
         """Zeroed metric state: built once (one small compile), then copied to device."""
-        if self._metrics0 is None:
-            self._metrics0 = jax.device_get(jax.jit(self._obj.init_state)())
+        if self._metrics0 is None:  # (shared steps: already built for an earlier model)
+            self._metrics0 = self._steps.initial_metrics()
         if self._placement is not None:
             return self._placement.put_replicated(self._metrics0)
         return jax.device_put(self._metrics0)

@@ -70,6 +70,41 @@ class Steps:
         self.results = jax.jit(self.obj.results)
         self._epoch_fns: dict = {}
         self._epoch_by_canon: dict = {}
+        self._metrics0 = None
+        self._init_fns: dict = {}
+
+    def initial_metrics(self):
+        """The zeroed metric state, on the host: built once (one small compile)."""
+        if self._metrics0 is None:
+            self._metrics0 = jax.device_get(jax.jit(self.obj.init_state)())
+        return self._metrics0
+
+    def init_optimizer(self, optimizer, params):
+        """``optimizer.init_state(params)`` as one jitted program per parameter layout
+        (instead of an eagerly dispatched, per-shape compiled ``zeros_like`` per
+        variable), with ``optimizer``'s own learning rate."""
+        from nbkeras.optimizers import Optimizer, OptimizerState
+        from nbkeras.optimizers._transform import scalar_like
+        from nbkeras.optimizers.optax_wrapper import OptaxOptimizer
+
+        if (not isinstance(optimizer, Optimizer) or isinstance(optimizer, OptaxOptimizer)
+                or callable(optimizer._learning_rate)):  # a schedule runs on the host
+            return optimizer.init_state(params)
+        leaves, treedef = jax.tree.flatten(params)
+        sig = tuple((tuple(a.shape), str(a.dtype)) for a in leaves)
+        fn = self._init_fns.get(sig)
+        if fn is None:
+            def init(leaves, treedef=treedef):
+                return jax.tree.leaves(self.tx.init(jax.tree.unflatten(treedef, leaves)))
+
+            fn = self._init_fns[sig] = jax.jit(init)
+        out = jax.tree.structure(jax.eval_shape(optimizer.transform().init, params))
+        opt = jax.tree.unflatten(out, fn(leaves))
+        optimizer._lr_dirty = False
+        if isinstance(opt, OptimizerState):  # this optimizer's rate, not the tracer's
+            opt = opt._replace(learning_rate=scalar_like(opt.learning_rate,
+                                                         float(optimizer._lr_array())))
+        return opt
 
     def epoch_fn(self, treedef, k: int, canon=None):
         """Jitted ``(leaves, i, data, idx, mask) -> (leaves, i + k)``: ``k`` fused steps.

@@ -118,3 +118,32 @@ def test_disabled_reuse_compiles_each_model(data):
     assert not step_cache.is_enabled()
     _cell(data)
     assert not _reused(_cell(data)[0])
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: keras.optimizers.Adam(0.01),
+    lambda: keras.optimizers.Adagrad(0.1, initial_accumulator_value=0.3),
+    lambda: keras.optimizers.SGD(0.1, momentum=0.9, use_ema=True),
+], ids=["adam", "adagrad", "sgd-ema"])
+def test_optimizer_state_is_one_program_equal_to_init_state(data, optimizer):
+    import jax
+    from flax import nnx
+
+    from nbkeras import variables
+    from nbkeras.train import compile_stats
+
+    x, y = data
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer(), "sparse_categorical_crossentropy")
+    ts = model.training_state
+    ts._ensure_built(x[:2], y[:2])
+    _, params, _ = nnx.split(model, variables.is_trainable, ...)
+    before = compile_stats._counts()[0]
+    got = ts._steps.init_optimizer(model.optimizer, params)
+    assert compile_stats._counts()[0] - before <= 1  # one program, not one per shape
+    want = model.optimizer.init_state(params)
+    assert jax.tree.structure(got) == jax.tree.structure(want)
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        assert a.dtype == b.dtype
