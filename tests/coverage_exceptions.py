@@ -69,7 +69,6 @@ MISSING = {
     },
     'layers': {
         'AugMix': AUG,
-        'ContrastLimitedAdaptiveHistogramEqualization': AUG,
         'CutMix': AUG,
         'FlaxLayer': WRAP,
         'HashedCrossing': STR,

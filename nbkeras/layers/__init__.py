@@ -26,7 +26,12 @@ from nbkeras.layers.augmentation_color import (
     RandomSaturation,
     RandomSharpness,
 )
-from nbkeras.layers.augmentation_intensity import AutoContrast, Equalization, Solarization
+from nbkeras.layers.augmentation_intensity import (
+    AutoContrast,
+    ContrastLimitedAdaptiveHistogramEqualization,
+    Equalization,
+    Solarization,
+)
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.categorical import CategoryEncoding, Discretization

@@ -1,6 +1,6 @@
-"""Intensity image layers: Solarization, AutoContrast, Equalization (Keras 3's semantics).
+"""Intensity image layers: Solarization, AutoContrast, Equalization, CLAHE (Keras 3 semantics).
 
-AutoContrast applies at training and inference alike (as in Keras); Solarization and
+AutoContrast and CLAHE apply at training and inference alike (as in Keras); Solarization and
 Equalization only with ``training=True`` and are identity otherwise (as in Keras).
 
 Example:
@@ -197,3 +197,94 @@ class Equalization(_ImageOp):
 
     def get_config(self):
         return {**super().get_config(), "bins": self.bins, "value_range": self.value_range}
+
+
+class ContrastLimitedAdaptiveHistogramEqualization(_ImageOp):
+    """CLAHE: equalizes each tile of a grid with a clipped histogram, blending neighbours.
+
+    Each channel of each image is cut into ``tile_grid_size`` tiles (the image is padded
+    symmetrically to a multiple of the grid); each tile's 256-bin histogram is clipped at
+    ``clip_limit`` times the mean bin count (the excess is spread over all bins), and
+    pixels are mapped through the bilinear blend of the four nearest tiles' CDFs.
+    Applied at training and inference (as in Keras); the output keeps the input dtype.
+
+    Args:
+        value_range: ``(low, high)`` of the input values.
+        clip_limit: Histogram clip factor (``> 0``; ``0`` disables clipping).
+        tile_grid_size: ``(rows, cols)`` of tiles.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from nbkeras.layers import ContrastLimitedAdaptiveHistogramEqualization as CLAHE
+        >>> CLAHE(tile_grid_size=(2, 2))(jnp.arange(64.0).reshape(1, 8, 8, 1)).shape
+        (1, 8, 8, 1)
+    """
+
+    def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8),
+                 data_format=None, **kwargs):
+        cls = "ContrastLimitedAdaptiveHistogramEqualization"
+        if not _is_num(clip_limit) or clip_limit < 0:
+            raise ValueError(f"{cls} 'clip_limit' must be a number >= 0 (0 disables clipping), "
+                             f"received clip_limit={clip_limit!r}.")
+        grid = tile_grid_size
+        if not (isinstance(grid, (tuple, list)) and len(grid) == 2 and all(
+                isinstance(g, int) and not isinstance(g, bool) and g > 0 for g in grid)):
+            raise ValueError(f"{cls} 'tile_grid_size' must be a pair of positive ints (rows, "
+                             f"cols), received tile_grid_size={tile_grid_size!r}.")
+        value_range_arg(cls, value_range, keep=True)
+        self.clip_limit, self.tile_grid_size = clip_limit, tile_grid_size
+        super().__init__(value_range=value_range, data_format=data_format, **kwargs)
+        self.value_range = value_range
+
+    def process(self, x, key=None):
+        out = run_batched(self, x, lambda y: self.transform(y.astype(jnp.float32)))
+        return out.astype(x.dtype)
+
+    def transform(self, x):
+        x = rescale(x, self.value_range, (0, 255))
+        b, h, w, c = x.shape
+        gh, gw = self.tile_grid_size
+        th, tw = -(-h // gh), -(-w // gw)
+        if th * gh > h or tw * gw > w:
+            x = jnp.pad(x, ((0, 0), (0, th * gh - h), (0, tw * gw - w), (0, 0)),
+                        mode="symmetric")
+        tiles = x.reshape(b, gh, th, gw, tw, c).transpose(0, 1, 3, 5, 2, 4)
+        values = jnp.clip(tiles.reshape(b, gh, gw, c, th * tw).astype(jnp.int32), 0, 255)
+        ids = jnp.arange(b * gh * gw * c).reshape(b, gh, gw, c, 1) * 256 + values
+        hist = jnp.bincount(ids.reshape(-1), length=b * gh * gw * c * 256)
+        hist = hist.reshape(b, gh, gw, c, 256).astype(jnp.float32)
+        if self.clip_limit > 0:
+            clipped = jnp.clip(hist, 0, jnp.float32(self.clip_limit * (th * tw) / 256.0))
+            hist = clipped + jnp.sum(hist - clipped, -1, keepdims=True) / 256.0
+        cdf = jnp.cumsum(hist, -1)
+        low = jnp.min(cdf, -1, keepdims=True)
+        den = jnp.float32(th * tw) - low
+        lut = jnp.clip((cdf - low) * 255.0 / jnp.where(den == 0, 1.0, den), 0, 255)
+        lut = jnp.pad(lut, ((0, 0), (1, 1), (1, 1), (0, 0), (0, 0)), mode="edge")
+
+        def grid(n, tile, count):  # tile-centre coordinates (edge tiles repeated)
+            g = (jnp.arange(n, dtype=jnp.float32) - tile / 2.0) / tile + 1.0
+            g0 = jnp.floor(g)
+            lo = jnp.clip(g0, 0, count + 1).astype(jnp.int32)
+            hi = jnp.clip(g0 + 1.0, 0, count + 1).astype(jnp.int32)
+            return lo, hi, g - g0
+
+        y0, y1, wy = grid(th * gh, th, gh)
+        x0, x1, wx = grid(tw * gw, tw, gw)
+        pixels = jnp.clip(x, 0, 255).astype(jnp.int32)
+        bi = jnp.arange(b)[:, None, None, None]
+        ci = jnp.arange(c)[None, None, None, :]
+
+        def at(yi, xi):
+            return lut[bi, yi[None, :, None, None], xi[None, None, :, None], ci, pixels]
+
+        wx, wy = wx[None, None, :, None], wy[None, :, None, None]
+        top = at(y0, x0) * (1.0 - wx) + at(y0, x1) * wx
+        bottom = at(y1, x0) * (1.0 - wx) + at(y1, x1) * wx
+        out = (top * (1.0 - wy) + bottom * wy)[:, :h, :w, :]
+        return rescale(out, (0, 255), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range,
+                "clip_limit": self.clip_limit, "tile_grid_size": self.tile_grid_size}
