@@ -35,7 +35,6 @@ EMA = 'SwapEMAWeights callback: not provided (optimizers do support use_ema=True
 FILEEDIT = 'KerasFileEditor (inspect/patch .keras files): not provided'
 FEATSPACE = 'FeatureSpace relies on string lookup layers and tf.data: not provided'
 STFTINIT = 'STFT initializer: not implemented yet'
-LSER = 'layers.serialize/deserialize: use saving.serialize_keras_object / deserialize_keras_object (same format)'
 DATASET = 'dataset loader not provided yet (issue 12, helper i12, owns datasets/)'
 NS = 'namespace not provided by nbkeras (see the reasons of its names)'
 QPOL = 'quantized dtype policies: nbkeras has no quantization'
@@ -88,8 +87,6 @@ MISSING = {
         'STFTSpectrogram': SPECT,
         'TFSMLayer': TF,
         'TorchModuleWrapper': TORCH,
-        'deserialize': LSER,
-        'serialize': LSER,
     },
     'ops': {
         'ctc_decode': CTC_DEC,

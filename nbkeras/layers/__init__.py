@@ -150,6 +150,7 @@ from nbkeras.layers.reshaping import (
 from nbkeras.layers.reshaping3d import Cropping3D, UpSampling3D, ZeroPadding3D
 from nbkeras.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from nbkeras.layers.rnn_wrappers import Bidirectional, TimeDistributed, Wrapper
+from nbkeras.layers.serialization import deserialize, serialize
 from nbkeras.layers.spectral_normalization import SpectralNormalization
 from nbkeras.layers.text_vectorization import TextVectorization
 from nbkeras.layers.wrappers import ModuleLayer

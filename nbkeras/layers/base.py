@@ -16,7 +16,7 @@ from flax import nnx
 
 from nbkeras import variables as _vars
 from nbkeras._traceback import filter_traceback
-from nbkeras.layers import _boundary, _mask_flow, registry
+from nbkeras.layers import _boundary, _mask_flow, auto_config, registry
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
@@ -153,6 +153,14 @@ class Layer(WeightsMixin, nnx.Module):
             self._batch_input_shape = None
         self._build_shapes = None
         self._output_shape = None
+
+    def __new__(cls, *args, **kwargs):
+        # Keras's default config: record the constructor's arguments (auto_config.py)
+        # for classes whose get_config is the default one.
+        instance = super().__new__(cls)
+        if getattr(cls.get_config, "_nbk_default", False):
+            object.__setattr__(instance, "_auto_config", auto_config.record(cls, args, kwargs))
+        return instance
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -409,8 +417,38 @@ class Layer(WeightsMixin, nnx.Module):
 
     # ------------------------------------------------------------------ config and shapes
     def get_config(self) -> dict:
-        """Constructor arguments as a JSON-friendly dict (Keras's ``get_config``)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        """Constructor arguments as a JSON-friendly dict (Keras's ``get_config``).
+
+        A subclass that does not override it gets Keras's default: its name plus the
+        arguments its ``__init__`` received, when those are plain values (see
+        :mod:`nbkeras.layers.auto_config`); ``from_config`` passes them back.
+
+        Raises:
+            AutoConfigError: (a ``TypeError`` and ``NotImplementedError``) if a custom
+                layer without ``get_config`` was created with non-plain arguments.
+
+        Example:
+            >>> from nbkeras.layers import Layer
+            >>> class Scale(Layer):
+            ...     def __init__(self, factor=2.0, **kwargs):
+            ...         super().__init__(**kwargs)
+            ...         self.factor = factor
+            ...     def call(self, x):
+            ...         return x * self.factor
+            >>> config = Scale(0.5, name="half").get_config()
+            >>> config["factor"], config["name"]
+            (0.5, 'half')
+            >>> Scale.from_config(config).factor
+            0.5
+        """
+        config = {"name": self.name}
+        if getattr(type(self).get_config, "_nbk_default", False):
+            auto = self.__dict__.get("_auto_config")
+            # nbkeras's own classes keep the base config when theirs cannot be made.
+            if (isinstance(auto, auto_config.AutoConfig)
+                    or not type(self).__module__.startswith("nbkeras.")):
+                config = auto_config.config_of(self)
+        config.update(trainable=self.trainable, dtype=self.dtype)
         if self._activity_regularizer is not None:
             from nbkeras import regularizers
 
@@ -420,9 +458,24 @@ class Layer(WeightsMixin, nnx.Module):
             config["batch_input_shape"] = list(self._batch_input_shape)
         return config
 
+    get_config._nbk_default = True
+
     @classmethod
     def from_config(cls, config: dict):
-        return cls(**config)
+        """Create a layer from :meth:`get_config`'s output (``cls(**config)``).
+
+        Base keys a custom ``__init__`` does not take (``trainable``, ``dtype``, ``name``
+        when it has neither these parameters nor ``**kwargs``) are set on the new layer.
+        """
+        args, later = auto_config.split_base_keys(cls, config)
+        layer = cls(**args)
+        if "name" in later:
+            layer.name = later["name"]
+        if "trainable" in later:
+            layer.trainable = later["trainable"]
+        if "dtype" in later and not layer.built:
+            layer.dtype = _standard_dtype(later["dtype"])
+        return layer
 
     @property
     def input_shape(self):

@@ -263,6 +263,8 @@ class Model(TrainingMixin, Layer):
 
         return serialization.model_config(self)
 
+    get_config._nbk_default = True
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         from nbkeras.models import serialization

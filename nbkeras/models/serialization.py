@@ -28,7 +28,9 @@ def model_config(model) -> dict:
         return _sequential_config(model)
     if getattr(model, "_functional", False):
         return _functional_config(model)
-    return {"name": model.name, "trainable": model.trainable, "dtype": model.dtype}
+    from nbkeras.layers.base import Layer
+
+    return Layer.get_config(model)  # Keras's default: the constructor's plain arguments
 
 
 def model_from_config(cls, config: dict, custom_objects: dict | None = None):
@@ -40,28 +42,22 @@ def model_from_config(cls, config: dict, custom_objects: dict | None = None):
         return _sequential_from_config(cls, config, custom_objects)
     if "layers" in config and "output_layers" in config:
         return _functional_from_config(cls, config, custom_objects)
-    if "dtype" not in _init_params(cls):
-        config.pop("dtype", None)
+    from nbkeras.layers import auto_config
+
+    config, later = auto_config.split_base_keys(cls, config)
     try:
-        return cls(**config)
+        model = cls(**config)
     except TypeError as e:
         raise TypeError(
             f"Could not recreate the subclassed model {cls.__name__} from its config "
             f"{sorted(config)}: {e}. Override get_config() to return the constructor "
             "arguments and from_config(cls, config) to use them."
         ) from e
-
-
-def _init_params(cls) -> set[str]:
-    import inspect
-
-    try:
-        params = inspect.signature(cls.__init__).parameters
-    except (TypeError, ValueError):
-        return set()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return set(params) | {"dtype"}
-    return set(params)
+    if "name" in later:
+        model.name = later["name"]
+    if "trainable" in later:
+        model.trainable = later["trainable"]
+    return model
 
 
 # ---------------------------------------------------------------------- Sequential

@@ -126,6 +126,11 @@ def _serialize_with_config(obj) -> dict:
     registered = _reg._GLOBAL_CUSTOM_NAMES.get(type(obj))
     class_name = type(obj).__name__
     module = _keras_module(obj)
+    if not type(obj).__module__.startswith("nbkeras."):
+        # A custom class: Keras writes its registered name (or class name) and its
+        # module, None for __main__.
+        registered = _reg.get_registered_name(type(obj))
+        module = None if module == "__main__" else module
     if getattr(obj, "_functional", False) and type(obj).__name__ == "Model":
         class_name, module, registered = "Functional", "keras.src.models.functional", "Functional"
     elif class_name == "Sequential" and module.startswith("nbkeras.models"):

@@ -280,7 +280,12 @@ class IterableData:
         self.batch_size = None
 
     def _iterate(self) -> Iterator:
+        from nbkeras.utils.py_dataset import PyDataset
+
         src = self.source
+        if isinstance(src, PyDataset):  # epoch hooks and worker threads
+            yield from src.epoch()
+            return
         if (
             hasattr(src, "__getitem__")
             and hasattr(src, "__len__")

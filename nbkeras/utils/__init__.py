@@ -27,6 +27,8 @@ from nbkeras.utils.numerical import set_random_seed as set_random_seed
 from nbkeras.utils.numerical import to_categorical as to_categorical
 from nbkeras.utils.plot_model import plot_model as plot_model
 from nbkeras.utils.progbar import Progbar as Progbar
+from nbkeras.utils.py_dataset import PyDataset as PyDataset
+from nbkeras.utils.py_dataset import Sequence as Sequence
 from nbkeras.utils.text_dataset import text_dataset_from_directory as text_dataset_from_directory
 from nbkeras.utils.timeseries_dataset import (
     timeseries_dataset_from_array as timeseries_dataset_from_array,
