@@ -107,8 +107,6 @@ MISSING = {
     'utils': {
         'Config': CONFIG,
         'FeatureSpace': FEATSPACE,
-        'PyDataset': DATA,
-        'Sequence': DATA,
         'array_to_img': IMGIO,
         'audio_dataset_from_directory': DATA,
         'disable_interactive_logging': LOG,
