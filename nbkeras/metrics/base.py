@@ -43,6 +43,15 @@ def zero_masked_rows(x, mask):
     return jnp.where(row_mask(jnp.asarray(mask) > 0, x.ndim), x, jnp.zeros((), x.dtype))
 
 
+
+def _read(result):
+    """``result()``'s value; a variable it returns itself (as keras.io's
+    CategoricalTruePositives does) is read while it holds the values being used."""
+    from nbkeras.variable import Variable
+
+    return jax.tree.map(lambda v: v.value if isinstance(v, Variable) else v, result,
+                        is_leaf=lambda v: isinstance(v, Variable))
+
 class Metric:
     """Base class of metrics.
 
@@ -158,7 +167,7 @@ class Metric:
     def result_from(self, state):
         """Return the metric value for ``state``. Pure and traceable."""
         if self._uses_variables():
-            out, _ = self._run_on(state, lambda: type(self).result(self))
+            out, _ = self._run_on(state, lambda: _read(type(self).result(self)))
             return out
         raise NotImplementedError
 
@@ -241,7 +250,7 @@ class Metric:
         """``result()`` computed from the given variable values."""
         values = self._values(metric_variables)
         if self._uses_variables():
-            out, _ = self._run_on(values, lambda: type(self).result(self))
+            out, _ = self._run_on(values, lambda: _read(type(self).result(self)))
             return out
         return self.result_from(self._state_of(values))
 

@@ -111,3 +111,30 @@ def test_builtin_metric_stateless_api_matches_keras(name, args):
     np.testing.assert_allclose(ours.result(), theirs.stateless_result(t), rtol=1e-5)
     with pytest.raises(ValueError, match="variables"):
         ours.stateless_result(o[:-1])
+
+
+def test_result_returning_its_variable_reports_the_epoch_value_in_fit():
+    # keras.io "training with built-in methods": CategoricalTruePositives.result() returns
+    # the variable itself; fit must log the value it held, not the reset value.
+    import nbkeras as nbk
+
+    class Total(nbk.metrics.Metric):
+        def __init__(self, name="total", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.total = self.add_variable(shape=(), name="total", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            self.total.assign_add(nbk.ops.sum(nbk.ops.ones_like(y_true)))
+
+        def result(self):
+            return self.total
+
+        def reset_state(self):
+            self.total.assign(0)
+
+    model = nbk.Sequential([nbk.Input((2,)), nbk.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", metrics=[Total()])
+    x = np.ones((10, 2), "float32")
+    history = model.fit(x, np.ones((10, 1), "float32"), batch_size=5, epochs=2, verbose=0)
+    assert history.history["total"] == [10.0, 10.0]
+    assert model.evaluate(x, np.ones((10, 1), "float32"), batch_size=5, verbose=0)[1] == 10.0
