@@ -615,5 +615,5 @@ def test_training_guide_matches_keras(tmp_path):
         assert mine < ref and all(k.endswith("loss") for k in mine)
         assert ref - mine == set(theirs["weighted_metrics_fit"]) - mine
     assert ours == theirs
-    assert ours["ctp_value"] == 2.0 and ours["ctp_reset"] == 0.0
+    assert ours["ctp_value"] == 3.0 and ours["ctp_reset"] == 0.0
     assert ours["first_learned"] and ours["add_loss_higher"]
