@@ -23,7 +23,6 @@ OPT = 'optimizer not implemented yet; optax has it (pass an optax.GradientTransf
 VIS = 'bounding-box / segmentation plotting: not provided (KerasCV-style visualisation)'
 SKL = 'scikit-learn wrappers: not provided'
 EXPORT = 'export to TF SavedModel needs TensorFlow; nbkeras models are nnx modules (use orbax or .keras)'
-OPS_IMG = 'rarely used image op, not implemented yet'
 CTC_DEC = 'CTC beam/greedy decoding not implemented yet (ctc_loss is)'
 SCOPE = "Keras's tracing-scope classes (Operation, Function, SymbolicScope, StatelessScope) belong to its own graph machinery; nbkeras traces with JAX directly"
 REMAT = 'rematerialisation: use jax.checkpoint / nnx.remat directly'
@@ -90,16 +89,6 @@ MISSING = {
     },
     'ops': {
         'ctc_decode': CTC_DEC,
-    },
-    'ops.image': {
-        'affine_transform': OPS_IMG,
-        'elastic_transform': OPS_IMG,
-        'extract_patches_3d': OPS_IMG,
-        'gaussian_blur': OPS_IMG,
-        'perspective_transform': OPS_IMG,
-        'scale_and_translate': OPS_IMG,
-        'sobel_edges': OPS_IMG,
-        'ssim': OPS_IMG,
     },
     'ops.nn': {
         'ctc_decode': CTC_DEC,

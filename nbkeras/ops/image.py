@@ -262,3 +262,19 @@ def map_coordinates(inputs: Any, coordinates: Any, order: int, fill_mode: str = 
 
 for _n in __all__:
     globals()[_n] = symbolic_op(globals()[_n])
+
+from nbkeras.ops.image_transform import (  # noqa: E402  (re-exported; needs the helpers above)
+    affine_transform,
+    elastic_transform,
+    extract_patches_3d,
+    gaussian_blur,
+    perspective_transform,
+    scale_and_translate,
+    sobel_edges,
+    ssim,
+)
+
+__all__ += [
+    "affine_transform", "elastic_transform", "extract_patches_3d", "gaussian_blur",
+    "perspective_transform", "scale_and_translate", "sobel_edges", "ssim",
+]  # fmt: skip
