@@ -26,12 +26,20 @@ from nbkeras.layers.augmentation_color import (
     RandomSaturation,
     RandomSharpness,
 )
+from nbkeras.layers.augmentation_geometric import (
+    RandomElasticTransform,
+    RandomErasing,
+    RandomGaussianBlur,
+    RandomPerspective,
+    RandomShear,
+)
 from nbkeras.layers.augmentation_intensity import (
     AutoContrast,
     ContrastLimitedAdaptiveHistogramEqualization,
     Equalization,
     Solarization,
 )
+from nbkeras.layers.augmentation_mix import CutMix, MixUp, Pipeline
 from nbkeras.layers.base import Layer
 from nbkeras.layers.batch_normalization import BatchNormalization
 from nbkeras.layers.categorical import CategoryEncoding, Discretization

@@ -311,15 +311,17 @@ def elastic_transform(images: Any, alpha: float = 20.0, sigma: float = 5.0,
     order, mode = _order(interpolation), _fill(fill_mode)
     key = _key(seed)
     x, single = _to_nhwc(images, data_format)
-    out = _elastic(x, key, alpha, float(sigma), order, mode, float(fill_value))
+    size = int(6 * float(sigma)) | 1
+    out = elastic_nhwc(x, key, alpha, sigma, size, order, mode, float(fill_value))
     return _from_nhwc(out, data_format, single)
 
 
-@functools.partial(jax.jit, static_argnums=(3, 4, 5, 6))
-def _elastic(x, key, alpha, sigma, order, mode, fill_value):
+@functools.partial(jax.jit, static_argnums=(4, 5, 6, 7))
+def elastic_nhwc(x, key, alpha, sigma, size, order, mode, fill_value):
+    """Elastic deformation of NHWC ``x``; ``alpha``/``sigma`` may be traced, the blur
+    kernel ``size`` is static (Keras uses ``int(6 * sigma) | 1``)."""
     dtype = x.dtype
     b, h, w, _ = x.shape
-    size = int(6 * sigma) | 1
     # Keras's JAX backend draws both fields from the same key (so dx == dy).
     noise = jax.random.normal(key, (b, h, w), dtype=dtype) * jnp.asarray(sigma, dtype)
     smooth = gaussian_blur.__wrapped__(noise[..., None], (size, size), (sigma, sigma),
