@@ -130,7 +130,7 @@ class _GatedCell(Layer):
         raise NotImplementedError
 
     def sequence_fns(self, input_shape, training):
-        """``(pre, step)``: ``pre(seq)`` projects a whole sequence once; ``step(x_t, states)``."""
+        """``(pre, step)``: ``pre(x)`` projects a step (or a whole sequence); ``step(x_t, states)``."""
         dp, rec = self.dropout_masks(input_shape, training)
         return (lambda seq: self.project(seq, dp)), (lambda x, s: self.recur(x, s, rec))
 
