@@ -37,6 +37,28 @@ ops.set_symbolic_dispatch(layers.symbolic.symbolic_function)
 # The progress view train/ shows (notebook or text): train/ imports neither package.
 _hooks.progress_view = _progress_views.default_progress_view
 
+
+def _register_namespaces() -> None:
+    # Where deserialization finds built-in classes and functions by name; it imports none
+    # of these packages (they use it). A config's module picks its space first.
+    from nbkeras._serialization import namespaces
+    from nbkeras.layers import registry
+    from nbkeras.optimizers import schedules
+
+    for key, space in (
+        ("models", registry.builtin_classes), ("layers", layers),
+        ("schedules", schedules), ("optimizers", optimizers), ("losses", losses),
+        ("metrics", metrics), ("initializers", initializers),
+        ("regularizers", regularizers), ("constraints", constraints),
+    ):
+        namespaces.register_classes(key, space)
+    for key, space in (("ops", ops), ("activations", activations), ("losses", losses),
+                       ("metrics", metrics)):
+        namespaces.register_functions(key, space)
+
+
+_register_namespaces()
+
 __version__ = "0.1.0"
 
 

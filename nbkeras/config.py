@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 
+from nbkeras import _serialization
 from nbkeras._settings import (  # noqa: F401  (re-exported, Keras names)
     disable_flash_attention,
     enable_flash_attention,
@@ -80,9 +81,7 @@ def enable_unsafe_deserialization() -> None:
 
     Only for files you trust: a lambda in a file can run any code when loaded.
     """
-    from nbkeras.saving import serialization_lib
-
-    serialization_lib.set_unsafe_deserialization(True)
+    _serialization.set_unsafe_deserialization(True)
 _cache_dir: str | None = None
 
 

@@ -22,13 +22,7 @@ REPR_HOOKS = {"_repr_html_", "_repr_mimebundle_", "_repr_png_", "_repr_svg_"}
 
 # Edges that still close a cycle, each named with the reason and who removes it.  The test
 # fails if one of them disappears (so the list only shrinks) or a new cycle appears.
-KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("nbkeras.layers", "nbkeras.saving"): (
-        "layers holding other layers or functions (RNN cells, wrappers, Lambda) call "
-        "saving.serialization_lib in get_config/from_config, as Keras's layers do; moving "
-        "the (de)serializer below layers would split the safe-mode checks from saving/"
-    ),
-}
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def _module_name(path: pathlib.Path) -> str:

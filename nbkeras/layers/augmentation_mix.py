@@ -10,6 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from nbkeras import _serialization
 from nbkeras.layers import _seeded
 from nbkeras.layers._args import data_format_arg
 from nbkeras.layers.augmentation import _Augment
@@ -181,17 +182,13 @@ class Pipeline(Layer):
         return inputs
 
     def get_config(self):
-        from nbkeras.saving import serialization_lib
-
         return {**super().get_config(),
-                "layers": [serialization_lib.serialize_keras_object(la)
+                "layers": [_serialization.serialize_keras_object(la)
                            for la in self.pipeline_layers]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from nbkeras.saving import serialization_lib
-
         config = dict(config)
-        layers = [serialization_lib.deserialize_keras_object(c, custom_objects)
+        layers = [_serialization.deserialize_keras_object(c, custom_objects)
                   for c in config.pop("layers")]
         return cls(layers, **config)

@@ -16,7 +16,7 @@ from flax import nnx
 
 from nbkeras import variables as _vars
 from nbkeras._traceback import filter_traceback
-from nbkeras.layers import _boundary, _mask_flow, auto_config, registry
+from nbkeras.layers import _boundary, _mask_flow, auto_config, build_config, registry
 from nbkeras.layers.context import (  # noqa: F401  (re-exported)
     _NAME_COUNTS,
     _context,
@@ -459,6 +459,24 @@ class Layer(WeightsMixin, nnx.Module):
         return config
 
     get_config._nbk_default = True
+
+    def get_build_config(self) -> dict | None:
+        """Keras's ``{"input_shape": ...}`` this built layer was built with, else None.
+
+        Saved next to the config in a ``.keras`` file; :meth:`build_from_config` uses it.
+        """
+        return build_config.build_config_of(self)
+
+    def build_from_config(self, config: dict | None) -> None:
+        """Create the weights from :meth:`get_build_config`'s output (as Keras's).
+
+        Args:
+            config: ``{"input_shape": ...}``; None or ``{}`` does nothing.
+
+        Raises:
+            ValueError: If the input shape is not a shape.
+        """
+        build_config.build_from_config(self, config)
 
     @classmethod
     def from_config(cls, config: dict):

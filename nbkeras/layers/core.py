@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from nbkeras import activations, constraints, initializers, regularizers
+from nbkeras import _serialization, activations, constraints, initializers, regularizers
 from nbkeras import variables as _vars
 from nbkeras.layers.base import Layer
 from nbkeras.layers.lora import LoRAMixin
@@ -326,28 +326,24 @@ class Lambda(Layer):
         return self.mask
 
     def get_config(self):
-        from nbkeras.saving import lambda_serialization
-
         return {
             **super().get_config(),
-            "function": lambda_serialization.serialize_function(self.function),
+            "function": _serialization.serialize_function(self.function),
             "arguments": self.arguments,
         }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuild the layer; a stored Python lambda needs ``safe_mode=False``."""
-        from nbkeras.saving import lambda_serialization, serialization_lib
-
         config = dict(config)
         where = f" of the Lambda layer '{config.get('name', 'lambda')}'"
         for key in ("function", "output_shape", "mask"):
             if isinstance(config.get(key), dict):
-                config[key] = lambda_serialization.deserialize_function(
+                config[key] = _serialization.deserialize_function(
                     config[key], custom_objects, where=where
                 )
         if config.get("arguments"):
-            config["arguments"] = serialization_lib.deserialize_keras_object(
+            config["arguments"] = _serialization.deserialize_keras_object(
                 config["arguments"], custom_objects
             )
         return cls(**config)

@@ -104,6 +104,10 @@ class InputLayer(Layer):
     def _convert_input(self, x):
         return conform_to_input(super()._convert_input(x), self.batch_shape, self.dtype)
 
+    def get_build_config(self) -> None:
+        """None: an input layer's shape is in its config (as in Keras)."""
+        return None
+
     def get_config(self) -> dict:
         return {
             "batch_shape": list(self.batch_shape),

@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 from flax import nnx
 
+from nbkeras import _serialization
 from nbkeras.layers._args import named_error
 from nbkeras.layers.base import Layer
 from nbkeras.layers.rnn_cells import (
@@ -186,8 +187,6 @@ class RNN(Layer):
         return out
 
     def get_config(self):
-        from nbkeras.saving import serialization_lib
-
         return {
             **super().get_config(),
             "return_sequences": self.return_sequences,
@@ -196,15 +195,13 @@ class RNN(Layer):
             "stateful": self.stateful,
             "unroll": self.unroll,
             "zero_output_for_mask": self.zero_output_for_mask,
-            "cell": serialization_lib.serialize_keras_object(self.cell),
+            "cell": _serialization.serialize_keras_object(self.cell),
         }
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from nbkeras.saving import serialization_lib
-
         config = dict(config)
-        cell = serialization_lib.deserialize_keras_object(config.pop("cell"), custom_objects)
+        cell = _serialization.deserialize_keras_object(config.pop("cell"), custom_objects)
         return cls(cell, **config)
 
 

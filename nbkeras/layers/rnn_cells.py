@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from nbkeras import activations, constraints, initializers, regularizers
+from nbkeras import _serialization, activations, constraints, initializers, regularizers
 from nbkeras.layers import _seeded
 from nbkeras.layers._args import _ser
 from nbkeras.layers.base import Layer
@@ -381,16 +381,12 @@ class StackedRNNCells(Layer):
         return step(pre(inputs), [as_list(s) for s in states])
 
     def get_config(self):
-        from nbkeras.saving import serialization_lib
-
         return {**super().get_config(),
-                "cells": [serialization_lib.serialize_keras_object(c) for c in self.cells]}
+                "cells": [_serialization.serialize_keras_object(c) for c in self.cells]}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from nbkeras.saving import serialization_lib
-
         config = dict(config)
-        cells = [serialization_lib.deserialize_keras_object(c, custom_objects)
+        cells = [_serialization.deserialize_keras_object(c, custom_objects)
                  for c in config.pop("cells")]
         return cls(cells, **config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from nbkeras import _serialization
 from nbkeras.layers._args import choice, named_error
 from nbkeras.layers.base import Layer
 
@@ -36,17 +37,13 @@ class Wrapper(Layer):
             self.layer._build_from_shapes(input_shape)
 
     def get_config(self):
-        from nbkeras.saving import serialization_lib
-
         return {**super().get_config(),
-                "layer": serialization_lib.serialize_keras_object(self.layer)}
+                "layer": _serialization.serialize_keras_object(self.layer)}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from nbkeras.saving import serialization_lib
-
         config = dict(config)
-        layer = serialization_lib.deserialize_keras_object(config.pop("layer"), custom_objects)
+        layer = _serialization.deserialize_keras_object(config.pop("layer"), custom_objects)
         return cls(layer, **config)
 
 
@@ -166,23 +163,19 @@ class Bidirectional(Wrapper):
         return out
 
     def get_config(self):
-        from nbkeras.saving import serialization_lib
-
         config = {**Layer.get_config(self),
-                  "layer": serialization_lib.serialize_keras_object(self.forward_layer),
+                  "layer": _serialization.serialize_keras_object(self.forward_layer),
                   "merge_mode": self.merge_mode,
-                  "backward_layer": serialization_lib.serialize_keras_object(self.backward_layer)}
+                  "backward_layer": _serialization.serialize_keras_object(self.backward_layer)}
         return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from nbkeras.saving import serialization_lib
-
         config = dict(config)
-        layer = serialization_lib.deserialize_keras_object(config.pop("layer"), custom_objects)
+        layer = _serialization.deserialize_keras_object(config.pop("layer"), custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
-            backward = serialization_lib.deserialize_keras_object(backward, custom_objects)
+            backward = _serialization.deserialize_keras_object(backward, custom_objects)
         return cls(layer, backward_layer=backward, **config)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbkeras import _serialization
+
 
 def serialize(layer) -> dict:
     """The configuration of ``layer`` as a JSON-friendly dict (Keras 3's format).
@@ -30,14 +32,12 @@ def serialize(layer) -> dict:
         ('Dense', 3)
     """
     from nbkeras.layers.base import Layer
-    from nbkeras.saving import serialization_lib
-
     if not isinstance(layer, Layer):
         raise TypeError(
             f"layers.serialize expects a layer, received {type(layer).__name__}: {layer!r}. "
             "For other Keras objects use nbkeras.saving.serialize_keras_object."
         )
-    return serialization_lib.serialize_keras_object(layer)
+    return _serialization.serialize_keras_object(layer)
 
 
 def deserialize(config: dict, custom_objects: dict[str, Any] | None = None):
@@ -62,8 +62,6 @@ def deserialize(config: dict, custom_objects: dict[str, Any] | None = None):
         ('Dense', 3, 'd')
     """
     from nbkeras.layers.base import Layer
-    from nbkeras.saving import serialization_lib
-
     if not isinstance(config, dict):
         raise TypeError(
             f"layers.deserialize expects a config dict (from layers.serialize), received "
@@ -74,7 +72,7 @@ def deserialize(config: dict, custom_objects: dict[str, Any] | None = None):
             "layers.deserialize expects a dict with 'class_name' and 'config' keys (the "
             f"output of layers.serialize), received keys {sorted(config)}."
         )
-    obj = serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+    obj = _serialization.deserialize_keras_object(config, custom_objects=custom_objects)
     if not isinstance(obj, Layer):
         raise ValueError(
             "layers.deserialize was passed a config that is not a layer's: it describes "

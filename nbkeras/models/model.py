@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from nbkeras import _serialization
 from nbkeras._traceback import filter_traceback
 from nbkeras.layers import registry as _layer_registry
 from nbkeras.layers.base import Layer, _freeze
@@ -294,9 +295,7 @@ class Model(TrainingMixin, Layer):
         """The model's config as a JSON string (``models.model_from_json`` reads it)."""
         import json
 
-        from nbkeras.saving import serialization_lib
-
-        return json.dumps(serialization_lib.serialize_keras_object(self), **kwargs)
+        return json.dumps(_serialization.serialize_keras_object(self), **kwargs)
 
     def __repr__(self) -> str:
         try:

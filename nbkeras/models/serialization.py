@@ -14,6 +14,7 @@ import re
 
 import jax
 
+from nbkeras import _serialization
 from nbkeras.layers.base import to_snake_case
 from nbkeras.layers.input_layer import InputLayer
 from nbkeras.layers.symbolic import OpLayer, is_symbolic
@@ -62,8 +63,6 @@ def model_from_config(cls, config: dict, custom_objects: dict | None = None):
 
 # ---------------------------------------------------------------------- Sequential
 def _sequential_config(model) -> dict:
-    from nbkeras.saving.serialization_lib import serialize_keras_object
-
     layers = []
     if model._input_batch_shape is not None:
         layers.append(
@@ -81,7 +80,7 @@ def _sequential_config(model) -> dict:
                 "registered_name": None,
             }
         )
-    layers += [serialize_keras_object(layer) for layer in model.layers]
+    layers += [_serialization.serialize_keras_object(layer) for layer in model.layers]
     config = {
         "name": model.name,
         "trainable": model.trainable,
@@ -94,12 +93,10 @@ def _sequential_config(model) -> dict:
 
 
 def _sequential_from_config(cls, config, custom_objects):
-    from nbkeras.saving.serialization_lib import deserialize_keras_object
-
     layers = []
     for entry in config["layers"]:
         entry = {k: v for k, v in entry.items() if k != "build_config"}
-        layers.append(deserialize_keras_object(entry, custom_objects))
+        layers.append(_serialization.deserialize_keras_object(entry, custom_objects))
     model = cls(layers=layers, trainable=config.get("trainable", True), name=config.get("name"))
     shape = config.get("build_input_shape")
     if not model.built and shape is not None and len(model.layers):
@@ -176,8 +173,6 @@ def _to_lists(tree):
 
 def _node_config(step, tensor_config, getitem_key=None) -> dict:
     from nbkeras.models.functional import _Ref
-    from nbkeras.saving.serialization_lib import serialize_keras_object
-
     leaves = [tensor_config(x) if isinstance(x, _Ref) else x for x in step.args]
     args, kwargs = jax.tree.unflatten(step.kwargs[0], leaves)
     if getitem_key is not None:
@@ -190,17 +185,15 @@ def _node_config(step, tensor_config, getitem_key=None) -> dict:
             return [ser(v) for v in x]
         if isinstance(x, dict):
             return {k: ser(v) for k, v in x.items()}
-        return serialize_keras_object(x)
+        return _serialization.serialize_keras_object(x)
 
     return {"args": ser(list(args)), "kwargs": ser(dict(kwargs))}
 
 
 def _serialize_graph_layer(layer, model) -> dict:
-    from nbkeras.saving.serialization_lib import serialize_keras_object
-
     if isinstance(layer, OpLayer):
         return _op_config(layer, model)
-    return serialize_keras_object(layer)
+    return _serialization.serialize_keras_object(layer)
 
 
 def _camel(name: str) -> str:
@@ -322,8 +315,6 @@ def _getitem_fn(index):
 
 def _functional_from_config(cls, config, custom_objects):
     from nbkeras.models.model import Model
-    from nbkeras.saving.serialization_lib import deserialize_keras_object
-
     created: dict[str, object] = {}
     pending: dict[str, list] = {}
     order: list[str] = []
@@ -334,7 +325,7 @@ def _functional_from_config(cls, config, custom_objects):
             layer = _make_op_layer(entry)
         else:
             clean = {k: v for k, v in entry.items() if k not in ("build_config", "inbound_nodes")}
-            layer = deserialize_keras_object(clean, custom_objects)
+            layer = _serialization.deserialize_keras_object(clean, custom_objects)
         created[name] = layer
         order.append(name)
         if isinstance(layer, InputLayer):
@@ -353,7 +344,7 @@ def _functional_from_config(cls, config, custom_objects):
             return [resolve(v) for v in x]
         if isinstance(x, dict) and not ("class_name" in x and "config" in x):
             return {k: resolve(v) for k, v in x.items()}
-        return deserialize_keras_object(x, custom_objects)
+        return _serialization.deserialize_keras_object(x, custom_objects)
 
     progress = True
     while progress and any(pending.values()):

@@ -16,13 +16,13 @@ from nbkeras._object_registry import custom_object_scope as custom_object_scope
 from nbkeras._object_registry import get_custom_objects as get_custom_objects
 from nbkeras._object_registry import get_registered_name as get_registered_name
 from nbkeras._object_registry import get_registered_object as get_registered_object
+from nbkeras._serialization import (
+    deserialize_keras_object as deserialize_keras_object,
+)
+from nbkeras._serialization import serialize_keras_object as serialize_keras_object
 from nbkeras.backend import clear_session as clear_session
 from nbkeras.backend import is_keras_tensor as is_keras_tensor
 from nbkeras.backend import standardize_dtype as standardize_dtype
-from nbkeras.saving.serialization_lib import (
-    deserialize_keras_object as deserialize_keras_object,
-)
-from nbkeras.saving.serialization_lib import serialize_keras_object as serialize_keras_object
 
 
 def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> tuple:

@@ -18,6 +18,10 @@ import sys
 import types
 from typing import Any
 
+from nbkeras import _object_registry as object_registration
+from nbkeras._serialization import namespaces
+from nbkeras._serialization.safe_mode import in_safe_mode
+
 _FOREIGN_FUNCTION_MESSAGE = (
     "The config names the function {name!r} from the module {module!r}{where}. In safe mode "
     "(the default) a file may only refer to nbkeras/Keras functions, functions registered "
@@ -43,8 +47,6 @@ def serialize_function(fn) -> Any:
         >>> serialize_function(lambda x: x * 2)["class_name"]
         '__lambda__'
     """
-    from nbkeras.saving import object_registration
-
     if isinstance(fn, types.LambdaType) and fn.__name__ == "<lambda>":
         code = base64.encodebytes(marshal.dumps(fn.__code__)).decode("ascii")
         closure = None
@@ -63,9 +65,9 @@ def serialize_function(fn) -> Any:
             "config": fn.__name__,
             "registered_name": registered if registered != fn.__name__ else "function",
         }
-    from nbkeras.saving import serialization_lib
+    from nbkeras._serialization.objects import serialize_keras_object
 
-    return serialization_lib.serialize_keras_object(fn)
+    return serialize_keras_object(fn)
 
 
 def _jsonable(value):
@@ -90,8 +92,6 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
     Raises:
         ValueError: For a lambda in safe mode, or a function that cannot be found.
     """
-    from nbkeras.saving import object_registration, serialization_lib
-
     if callable(config) or config is None:
         return config
     if isinstance(config, str):
@@ -99,7 +99,7 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
     if not isinstance(config, dict):
         raise ValueError(f"Cannot interpret {config!r} as a serialized function{where}.")
     if safe_mode is None:
-        safe_mode = serialization_lib.in_safe_mode()
+        safe_mode = in_safe_mode()
     if config.get("class_name") == "__lambda__":
         if safe_mode:
             raise ValueError(_SAFE_MODE_MESSAGE.format(where=where))
@@ -132,7 +132,9 @@ def deserialize_function(config, custom_objects: dict | None = None, safe_mode=N
             "Register it with @nbkeras.saving.register_keras_serializable() or pass it in "
             f"custom_objects={{{name!r}: {name}}}."
         )
-    return serialization_lib.deserialize_keras_object(config, custom_objects)
+    from nbkeras._serialization.objects import deserialize_keras_object
+
+    return deserialize_keras_object(config, custom_objects)
 
 
 #: Modules whose functions a file may name in safe mode. They are looked up by name among
@@ -145,21 +147,12 @@ def _is_trusted_module(module: str | None) -> bool:
 
 
 def _builtin_function(name: str, module: str | None, allow_imported: bool = False):
-    from nbkeras import activations, losses, metrics, ops
-
     if allow_imported and module and not module.startswith(("keras", "nbkeras")):
         mod = sys.modules.get(module)  # only modules already imported: runs no code
         fn = getattr(mod, name, None) if mod is not None else None
         if callable(fn):
             return fn
-    spaces = [ops, activations, losses, metrics]
-    hint = module or ""
-    spaces.sort(key=lambda sp: sp.__name__.rsplit(".", 1)[-1] not in hint)
-    for space in spaces:
-        fn = getattr(space, name, None)
-        if callable(fn) and not isinstance(fn, type):
-            return fn
-    return None
+    return namespaces.find_function(name, module)
 
 
 def _lambda_globals() -> dict:
@@ -167,12 +160,10 @@ def _lambda_globals() -> dict:
     import jax.numpy as jnp
     import numpy as np
 
-    from nbkeras import ops
-
     nbkeras = sys.modules["nbkeras"]  # the public package, initialised before any submodule
     return {
         "__builtins__": builtins,
-        "ops": ops,
+        "ops": nbkeras.ops,
         "keras": nbkeras,
         "nbkeras": nbkeras,
         "jnp": jnp,
