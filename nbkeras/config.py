@@ -11,8 +11,8 @@ The persistent XLA compilation cache:
 Compiling a train step takes seconds; with a persistent cache, re-running a cell
 (a new model of the same architecture), a kernel restart or a second script run loads
 the compiled executables from disk instead.  It is on by default, in
-:func:`default_cache_dir` (``~/.cache/nbkeras/xla``), kept under 1 GiB (least recently
-used entries go first).  The environment variable ``NBKERAS_COMPILATION_CACHE``, read
+:func:`default_cache_dir` (``~/.cache/nbkeras/xla``), trimmed to 1 GiB once a day (least
+recently used entries go first).  The environment variable ``NBKERAS_COMPILATION_CACHE``, read
 at ``import nbkeras``, overrides that: ``0`` (or ``off``/``false``/``no``) turns it off,
 a directory moves it.  In a running process use :func:`disable_compilation_cache` /
 :func:`enable_compilation_cache`.
@@ -93,8 +93,10 @@ def default_cache_dir() -> str:
 
 DEFAULT_MIN_COMPILE_SECS = 0.1  # the default cache skips trivial (eager op) compiles
 DEFAULT_MAX_SIZE_BYTES = 1 << 30
-UNBOUNDED_BYTES = 1 << 62  # "no limit" that keeps JAX's LRU bookkeeping
-_ATIME, _ENTRY = "-atime", "-cache"  # jax/_src/lru_cache.py's file suffixes
+EVICT_INTERVAL_S = 24 * 3600  # a bounded directory is trimmed at most this often
+_ENTRY, _ATIME = "-cache", "-atime"  # jax/_src/lru_cache.py's file suffixes
+_MARKER = ".nbkeras-trimmed"  # its modification time: the last trim of the directory
+_cache_max_size: int | None = None
 
 
 def enable_compilation_cache(
@@ -104,13 +106,18 @@ def enable_compilation_cache(
 ):
     """Store compiled XLA executables in ``path`` and reuse them across processes.
 
+    JAX reads and writes the entries with no size bookkeeping (its own LRU mode locks
+    the directory for every read and scans every entry on every write: seconds per
+    compile once a cache holds thousands of entries). The size limit is kept by
+    nbkeras instead: at most once a day, enabling the cache trims the directory to
+    90 % of ``max_size_bytes``, least recently used entries first.
+
     Args:
         path: Cache directory (created if missing); :func:`default_cache_dir` if None.
         min_compile_time_secs: Only cache computations that took at least this long
             to compile (0 caches everything, including small eval/predict steps).
-        max_size_bytes: Evict least recently used entries beyond this size; None keeps
-            everything (entries still record their last use, so a bounded process
-            sharing the directory can evict them).
+        max_size_bytes: Trim the directory to this size (a soft limit: a day's new
+            entries may exceed it until the next trim); None keeps everything.
 
     Returns:
         The cache directory as a string.
@@ -122,7 +129,7 @@ def enable_compilation_cache(
     """
     import jax
 
-    global _cache_dir
+    global _cache_dir, _cache_max_size
     if isinstance(min_compile_time_secs, bool) or not isinstance(
         min_compile_time_secs, (int, float)
     ):
@@ -141,57 +148,78 @@ def enable_compilation_cache(
     if not isinstance(path, str) or not path:
         raise ValueError(f"path must be a non-empty directory path, received {path!r}.")
     os.makedirs(path, exist_ok=True)
-    _add_missing_access_times(path)
+    if max_size_bytes is not None:
+        trim_compilation_cache(path, max_size_bytes, min_interval_s=EVICT_INTERVAL_S)
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", float(min_compile_time_secs))
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    # Always JAX's LRU mode: an unbounded (-1) cache writes entries without the
-    # "-atime" files that a bounded process scanning the same directory needs.
-    jax.config.update("jax_compilation_cache_max_size", max_size_bytes or UNBOUNDED_BYTES)
+    jax.config.update("jax_compilation_cache_max_size", -1)  # no per-write scan or lock
     _reset_jax_cache()
-    _cache_dir = path
+    _cache_dir, _cache_max_size = path, max_size_bytes
     return path
 
 
-def _add_missing_access_times(path: str) -> None:
-    """Give every entry in ``path`` the last-use file JAX's LRU eviction reads.
+def trim_compilation_cache(path, max_size_bytes: int, min_interval_s: float = 0.0) -> int:
+    """Delete least recently used cache entries until ``path`` holds at most 90 % of
+    ``max_size_bytes``; returns the number of entries deleted.
 
-    Entries written by an unbounded cache (older nbkeras, plain JAX) have none; JAX's
-    eviction then fails on every write with "Error writing persistent compilation cache
-    entry ... FileNotFoundError: ...-atime" and nothing new is cached.  Such entries get
-    their modification time as last use, so they are evicted first.
+    Last use is the entry file's access time (or modification time, if later). With
+    ``min_interval_s``, nothing is done if the directory was trimmed that recently.
+    Entries another process deletes meanwhile are skipped; an unwritable directory is
+    left alone.
+
+    Example:
+        >>> import tempfile
+        >>> trim_compilation_cache(tempfile.mkdtemp(), 1 << 20)
+        0
     """
-    try:
-        import filelock
+    import time
 
-        names = set(os.listdir(path))
-        missing = [n for n in names if n.endswith(_ENTRY)
-                   and n[: -len(_ENTRY)] + _ATIME not in names]
-        if not missing:
-            return
-        with filelock.FileLock(os.path.join(path, ".lockfile"), timeout=10):
-            for name in missing:
-                entry = os.path.join(path, name)
-                atime = os.path.join(path, name[: -len(_ENTRY)] + _ATIME)
-                try:
-                    stamp = os.stat(entry).st_mtime_ns
-                    if not os.path.exists(atime):
-                        with open(atime, "wb") as f:
-                            f.write(stamp.to_bytes(8, "little"))
-                except FileNotFoundError:  # evicted meanwhile by another process
-                    continue
-    except OSError:  # read-only, or busy (filelock.Timeout): JAX reports what fails
+    marker = os.path.join(path, _MARKER)
+    try:
+        if min_interval_s and time.time() - os.stat(marker).st_mtime < min_interval_s:
+            return 0
+    except FileNotFoundError:
         pass
+    entries, total = [], 0
+    try:
+        with open(marker, "w"):  # claim this trim first: concurrent processes skip it
+            pass
+        with os.scandir(path) as it:
+            for entry in it:
+                if entry.name.endswith(_ENTRY):
+                    try:
+                        st = entry.stat()
+                    except FileNotFoundError:
+                        continue
+                    entries.append((max(st.st_atime_ns, st.st_mtime_ns), entry.name,
+                                    st.st_size))
+                    total += st.st_size
+    except OSError:  # read-only or vanished directory: nothing to trim
+        return 0
+    target = 0.9 * max_size_bytes
+    deleted = 0
+    for _, name, size in sorted(entries):
+        if total <= target:
+            break
+        for victim in (name, name[: -len(_ENTRY)] + _ATIME):  # (older versions' atime)
+            try:
+                os.remove(os.path.join(path, victim))
+            except OSError:
+                pass
+        total -= size
+        deleted += 1
+    return deleted
 
 
 def disable_compilation_cache() -> None:
     """Stop reading and writing the persistent compilation cache."""
     import jax
 
-    global _cache_dir
+    global _cache_dir, _cache_max_size
     jax.config.update("jax_compilation_cache_dir", None)
     _reset_jax_cache()
-    _cache_dir = None
+    _cache_dir, _cache_max_size = None, None
 
 
 def compilation_cache_dir() -> str | None:

@@ -12,12 +12,15 @@ _STATE_ATTR = "_training_state_box"
 
 
 class _Box:
-    """Holds the training state outside nnx's view of the model (a static, opaque leaf)."""
+    """Holds the training state and the last ``History`` outside nnx's view of the model
+    (a static, opaque leaf that stays the same object: the model's graphdef, and so the
+    jitted steps keyed on it, do not change when a fit ends)."""
 
-    __slots__ = ("state",)
+    __slots__ = ("state", "history")
 
     def __init__(self):
         self.state = None
+        self.history = None
 
     def __repr__(self):
         return "_Box()"
@@ -49,6 +52,24 @@ class TrainingMixin:
         (``model.training_state.control``), read trace counts, sync variables.
         """
         return self._box().state
+
+    @property
+    def history(self):
+        """The :class:`~nbkeras.callbacks.History` of the last ``fit`` (as in Keras).
+
+        Raises:
+            AttributeError: Before the first ``fit``.
+        """
+        history = self._box().history
+        if history is None:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'history': it is set by "
+                "the first fit (model.history = the History callback of that fit).")
+        return history
+
+    @history.setter
+    def history(self, value) -> None:
+        self._box().history = value
 
     def compile(
         self,

@@ -29,8 +29,8 @@ import time
 import jax
 
 FUSE_BELOW_S = 1e-3  # single steps slower than this: dispatch overhead is < ~10 %
-TARGET_EXECUTION_S = 0.01  # size of a fused execution when trying one
-MAX_K = 64
+TARGET_EXECUTION_S = 0.05  # size of a fused execution when trying one
+MAX_K = 256
 MIN_TIMING_S = {"time": 0.03, "time_fused": 0.01}  # per measurement, and >= 3 dispatches
 BACKGROUND_COMPILE = True  # False: always compile the fused candidate before continuing
 FUSED_COMPILE_FACTOR = 1.5  # a fused compile takes ~this times the single step's first call

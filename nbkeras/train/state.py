@@ -210,11 +210,7 @@ class TrainingState:
         # readable (also through references a callback captured) after that.
         # Each copy keeps its array's sharding (a bare device_put would target one
         # device, which fails for arrays spread over several processes).
-        params, rest = jax.tree.map(
-            lambda a: jax.device_put(a, a.sharding, may_alias=False)
-            if isinstance(a, jax.Array) else a,
-            (state["params"], state["rest"]),
-        )
+        params, rest = jax.tree.map(copy_array, (state["params"], state["rest"]))
         nnx.update(self.model, params, rest)
         self.optimizer.sync_from_state(state["opt"])
         self._synced = True
@@ -525,11 +521,7 @@ class TrainingState:
         """Store a metric state (train or eval) into :attr:`metrics`, as Keras's metric
         objects hold the last values; copied when a later step may donate the buffers."""
         if copy:
-            metrics_state = jax.tree.map(
-                # keep each array's sharding: under several processes a bare device_put
-                # targets one device and refuses a global array
-                lambda a: jax.device_put(a, a.sharding, may_alias=False)
-                if isinstance(a, jax.Array) else a, metrics_state)
+            metrics_state = jax.tree.map(copy_array, metrics_state)
         self._compiled_metrics.publish(metrics_state)
 
     def _train_logs(self) -> dict:
@@ -551,6 +543,19 @@ class TrainingState:
             f"<TrainingState optimizer={type(self.optimizer).__name__} "
             f"live={self._live} trace_counts={self.trace_counts}>"
         )
+
+
+def copy_array(a):
+    """A copy of ``a`` on the same device(s), as committed as ``a``.
+
+    It keeps the sharding (under several processes a bare ``device_put`` targets one
+    device and refuses a global array) and the commitment: an uncommitted variable that
+    came back committed would give the next ``fit`` a new jit signature, and the whole
+    step would compile again.
+    """
+    if not isinstance(a, jax.Array):
+        return a
+    return jax.device_put(a, a.sharding if a.committed else None, may_alias=False)
 
 
 def _shapes(tree) -> tuple:

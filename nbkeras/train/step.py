@@ -20,7 +20,9 @@ from nbkeras.train.objectives import flatten_outputs
 
 
 def _gather(data, idx):
-    return jax.tree.map(lambda a: jnp.take(a, idx, axis=0), data)
+    # Indices are rows of the epoch's own index array, always in bounds: "clip" costs a
+    # clamp of the indices, where the default "fill" selects over the gathered batch.
+    return jax.tree.map(lambda a: jnp.take(a, idx, axis=0, mode="clip"), data)
 
 
 def _regularization(params):
@@ -136,8 +138,7 @@ class Steps:
         if k == 1:
             state = self._train_step(state, _gather(data, idx[i]), mask[i])
         else:
-            rows = jax.lax.dynamic_slice_in_dim(idx, i, k)
-            state = self._train_multi(state, data, rows, jax.lax.dynamic_slice_in_dim(mask, i, k))
+            state = self._train_multi(state, data, idx, mask, i, k)
         return jax.tree.leaves(state), i + k
 
     # ---------------------------------------------------------------- forward + loss
@@ -185,17 +186,21 @@ class Steps:
         return self._place_state(new)
 
     # ---------------------------------------------------------------- entry points
-    def _train_multi(self, state, data, idx, mask):
-        """``len(idx)`` steps fused in one ``lax.scan``; all-padding steps are no-ops."""
+    def _train_multi(self, state, data, idx, mask, start, k):
+        """Steps ``start, start + 1, ...`` in one loop: ``k`` of them, fewer at the end of
+        the epoch (rows of ``idx`` past it are all padding and do not run).
 
-        def body(carry, xs):
-            i, m = xs
-            new = self._train_step(carry, _gather(data, i), m)
-            keep = jnp.sum(m) > 0
-            return jax.tree.map(lambda a, b: jnp.where(keep, a, b), new, carry), None
+        A loop with a run-time trip count rather than a ``k``-step ``lax.scan`` whose
+        padding steps are undone with a select: the select kept XLA from updating the
+        state in place (a copy of every weight and optimizer slot per step).
+        """
+        rows = jax.lax.dynamic_slice_in_dim(mask, start, k)
+        count = jnp.sum(jnp.any(rows > 0, axis=1), dtype=jnp.int32)  # padding rows: last
 
-        state, _ = jax.lax.scan(body, state, (idx, mask))
-        return state
+        def body(j, carry):
+            return self._train_step(carry, _gather(data, idx[start + j]), mask[start + j])
+
+        return jax.lax.fori_loop(0, count, body, state)
 
     def _eval_batch(self, metrics, params, rest, batch, mask):
         self.trace_counts["eval"] += 1
