@@ -61,7 +61,6 @@ class Model(TrainingMixin, Layer):
             name = _default_functional_name(self)
         super().__init__(name=name, **kwargs)
         self._functional = False
-        self.stop_training = False
         self._compiled = None
         if inputs is not None:
             self._init_graph(inputs, outputs)

@@ -16,11 +16,12 @@ class _Box:
     (a static, opaque leaf that stays the same object: the model's graphdef, and so the
     jitted steps keyed on it, do not change when a fit ends)."""
 
-    __slots__ = ("state", "history")
+    __slots__ = ("state", "history", "stop_training")
 
     def __init__(self):
         self.state = None
         self.history = None
+        self.stop_training = False
 
     def __repr__(self):
         return "_Box()"
@@ -70,6 +71,16 @@ class TrainingMixin:
     @history.setter
     def history(self, value) -> None:
         self._box().history = value
+
+    @property
+    def stop_training(self) -> bool:
+        """Set to True (e.g. by a callback) to end the running ``fit`` after the current
+        step, as in Keras; ``fit`` resets it when it starts."""
+        return self._box().stop_training
+
+    @stop_training.setter
+    def stop_training(self, value) -> None:
+        self._box().stop_training = value
 
     def compile(
         self,

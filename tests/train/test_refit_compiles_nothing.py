@@ -40,3 +40,23 @@ def test_fit_again_compiles_nothing(steps_per_execution):
         assert watch.result is None, f"fit number {again + 2} compiled: {watch.result}"
         assert np.isfinite(hist.history["loss"]).all()
     assert model.training_state.trace_counts["train"] == 1
+
+
+def test_a_fit_stopped_early_does_not_change_the_model_graph():
+    # Attributes a fit sets on the model (history, stop_training) live outside nnx's
+    # graph: a changed graphdef would make predict (keyed on it) trace again.
+    from flax import nnx
+
+    x, y = _data()
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0)
+    model.predict(x, verbose=0)
+    before = nnx.graphdef(model)
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    with compile_stats.Watch() as watch:
+        hist = model.fit(x, y, batch_size=16, epochs=5, verbose=0, callbacks=[stop])
+        model.predict(x, verbose=0)
+    assert len(hist.epoch) < 5 and model.stop_training
+    assert nnx.graphdef(model) == before
+    assert watch.result is None, f"compiled after an early stop: {watch.result}"
