@@ -4,6 +4,11 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Kernels, notebooks (nbval) and subprocesses the tests start import nbkeras from this
+# checkout, wherever an editable install of nbkeras points (another clone or worktree).
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (REPO_ROOT, os.environ.get("PYTHONPATH")) if p)
 
 from html.parser import HTMLParser  # noqa: E402
 
