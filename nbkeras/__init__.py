@@ -46,7 +46,7 @@ def _register_namespaces() -> None:
     from nbkeras.optimizers import schedules
 
     for key, space in (
-        ("models", registry.builtin_classes), ("layers", layers),
+        ("models", registry.get), ("layers", layers),
         ("schedules", schedules), ("optimizers", optimizers), ("losses", losses),
         ("metrics", metrics), ("initializers", initializers),
         ("regularizers", regularizers), ("constraints", constraints),

@@ -16,16 +16,17 @@ Example:
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
-# key -> a module, a dict, or a function returning a dict (looked up at call time).
+# key -> a module (its attributes), a dict, or a lookup function ``name -> object | None``.
 _CLASS_SPACES: dict[str, Any] = {}
 _FUNCTION_SPACES: dict[str, Any] = {}
 
 
 def register_classes(key: str, space: Any) -> None:
-    """Make the classes of ``space`` (module, dict or dict-returning callable) findable.
+    """Make the classes of ``space`` (module, dict or lookup function) findable.
 
     ``key`` is the last part of a Keras module path (``"layers"``, ``"losses"``,
     ``"schedules"``...): a config whose ``module`` mentions it is searched there first.
@@ -43,18 +44,17 @@ def register_functions(key: str, space: Any) -> None:
 def _entries(space) -> Callable[[str], Any]:
     if isinstance(space, dict):
         return space.get
-    if callable(space) and not hasattr(space, "__path__") and not hasattr(space, "__file__"):
-        return space().get
-    return lambda name: getattr(space, name, None)
+    if isinstance(space, types.ModuleType):
+        return lambda name: getattr(space, name, None)
+    return space
 
 
 def _ordered(spaces: dict[str, Any], module: str | None) -> list[Any]:
+    """The space ``module`` names first (if any), then every other space, in order."""
     module = module or ""
-    first = [
-        space for key, space in spaces.items()
-        if f".{key}" in module or module == key
-    ]
-    return first[:1] + list(spaces.values())
+    named = [key for key in spaces if f".{key}" in module or module == key][:1]
+    return [spaces[key] for key in named] + [
+        space for key, space in spaces.items() if key not in named]
 
 
 def find_class(name: str, module: str | None = None) -> type | None:
