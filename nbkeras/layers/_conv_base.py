@@ -178,15 +178,20 @@ class _ConvBase(LoRAMixin, Layer):
         inputs = _as_float(inputs, kernel.dtype)
         if not self.transpose and lowering.use_patches(inputs, kernel, **conv):
             return lowering.conv_patches(inputs, kernel, padding)
-        out = jax.lax.conv_general_dilated(
-            inputs,
-            kernel,
-            window_strides=strides or self.strides,
-            padding=padding,
-            rhs_dilation=self.dilation_rate,
-            dimension_numbers=dimension_numbers(self.rank, self.data_format),
-            feature_group_count=groups,
-        )
+        if not self.transpose and lowering.use_tap_gradient(inputs, kernel, **conv):
+            out = lowering.conv_tap_gradient(
+                inputs, kernel, strides=conv["strides"], padding=padding,
+                dilation=self.dilation_rate)
+        else:
+            out = jax.lax.conv_general_dilated(
+                inputs,
+                kernel,
+                window_strides=conv["strides"],
+                padding=padding,
+                rhs_dilation=self.dilation_rate,
+                dimension_numbers=dimension_numbers(self.rank, self.data_format),
+                feature_group_count=groups,
+            )
         if out.size == 0 and inputs.size != 0:
             raise named_error(
                 ValueError,

@@ -62,20 +62,53 @@ def test_global_average_pooling1d_mask_matches_keras():
     np.testing.assert_allclose(np.asarray(ours), np.asarray(theirs), atol=1e-6)
 
 
-def test_fast_max_pool_gradient_matches_reduce_window():
-    """The reshape+max path gives the same values and (tie-free) gradients."""
-    x = jax.random.normal(jax.random.key(0), (2, 8, 8, 3))
+TILED = [
+    (layers.MaxPooling1D, dict(), (2, 9, 3)),  # remainder dropped
+    (layers.MaxPooling1D, dict(pool_size=3, data_format="channels_first"), (2, 3, 9)),
+    (layers.MaxPooling2D, dict(), (2, 8, 8, 3)),
+    (layers.MaxPooling2D, dict(), (2, 7, 9, 3)),
+    (layers.MaxPooling2D, dict(pool_size=(2, 3), data_format="channels_first"), (2, 3, 8, 9)),
+    (layers.MaxPooling2D, dict(padding="same"), (2, 8, 6, 3)),
+    (layers.MaxPooling3D, dict(), (2, 4, 5, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("cls,kwargs,shape", TILED, ids=[f"{c[0].__name__}-{i}" for i, c in
+                                                        enumerate(TILED)])
+def test_fast_max_pool_matches_keras_values_and_gradients_with_ties(cls, kwargs, shape):
+    """Training's tiled max: Keras's values and Keras's gradient, which sends each
+    window's gradient to its *first* maximum (select-and-scatter) - ties included."""
+    rng = np.random.default_rng(3)
+    # Few distinct values: most windows hold tied maxima; plus a relu-like block of zeros.
+    x = (rng.integers(0, 3, size=shape) * 0.5).astype("float32")
+    ours, theirs = cls(**kwargs), getattr(keras.layers, cls.__name__)(**kwargs)
+    weights = rng.normal(size=np.shape(theirs(x))).astype("float32")
+
+    def loss_ours(a):
+        return jnp.sum(ours(a, training=True) * weights)
+
+    def loss_keras(a):
+        return jnp.sum(theirs(a, training=True) * weights)
+
+    assert "reduce_window" not in str(jax.make_jaxpr(loss_ours)(x))  # the fast path ran
+    np.testing.assert_array_equal(np.asarray(ours(x, training=True)), np.asarray(theirs(x)))
+    g_ours, g_keras = jax.grad(loss_ours)(x), jax.grad(loss_keras)(x)
+    assert np.count_nonzero(np.asarray(g_keras)) > 0
+    np.testing.assert_array_equal(np.asarray(g_ours), np.asarray(g_keras))
+    # Forward mode works too (a custom JVP, not a custom VJP): jvp equals the jvp of Keras's.
+    tangent = rng.normal(size=shape).astype("float32")
+    _, t_ours = jax.jvp(lambda a: ours(a, training=True), (x,), (tangent,))
+    _, t_keras = jax.jvp(lambda a: theirs(a, training=True), (x,), (tangent,))
+    np.testing.assert_array_equal(np.asarray(t_ours), np.asarray(t_keras))
+
+
+def test_fast_max_pool_second_order_gradient():
+    x = jax.random.normal(jax.random.key(0), (2, 4, 4, 3))
     pool = layers.MaxPooling2D()
-
-    def reference(a):
-        return jax.lax.reduce_window(a, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1),
-                                     "VALID")
-
-    np.testing.assert_allclose(np.asarray(pool(x, training=True)), np.asarray(reference(x)))
-    np.testing.assert_allclose(np.asarray(pool(x)), np.asarray(reference(x)))
-    g_ours = jax.grad(lambda a: jnp.sum(pool(a, training=True) ** 2))(x)
-    g_ref = jax.grad(lambda a: jnp.sum(reference(a) ** 2))(x)
-    np.testing.assert_allclose(np.asarray(g_ours), np.asarray(g_ref), atol=1e-6)
+    hvp = jax.jvp(jax.grad(lambda a: jnp.sum(pool(a, training=True) ** 2)), (x,), (x,))[1]
+    ref = jax.jvp(jax.grad(lambda a: jnp.sum(jax.lax.reduce_window(
+        a, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID") ** 2)), (x,), (x,))[1]
+    np.testing.assert_allclose(np.asarray(hvp), np.asarray(ref), atol=1e-6)
 
 
 def test_fast_path_is_used_only_in_training_when_windows_tile():
@@ -86,6 +119,7 @@ def test_fast_path_is_used_only_in_training_when_windows_tile():
 
     assert "reduce_window" not in jaxpr(pool, (1, 8, 8, 1))
     assert "reduce_max" in jaxpr(pool, (1, 8, 8, 1))
+    assert "name=tiled_max" in jaxpr(pool, (1, 8, 8, 1))
     assert "reduce_window" in jaxpr(pool, (1, 7, 7, 1))
     assert "reduce_window" in jaxpr(layers.MaxPooling2D(3, strides=2), (1, 7, 7, 1))
     # predict/evaluate: reduce_window's forward is the faster one on XLA:CPU
