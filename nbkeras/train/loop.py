@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 from collections.abc import MutableMapping
 
 import jax
@@ -456,7 +455,9 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     cbs.on_predict_begin()
     if (placement is None and not callbacks and isinstance(adapter, _data.ArrayData)
             and adapter.n > 0):
-        result = _predict_grouped(model, params, rest, adapter, cbs)
+        from nbkeras.train import predict as _predict
+
+        result = _predict.predict_arrays(model, params, rest, adapter, cbs)
         cbs.on_predict_end()
         return result
     outs, sizes = [], []
@@ -474,32 +475,6 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     )
     cbs.on_predict_end()
     return result
-
-
-def _predict_grouped(model, params, rest, adapter, cbs):
-    """Array predict without user callbacks: batches may run several per dispatch
-    (:func:`nbkeras.train.predict.run_batches`); only the progress bar sees them."""
-    from nbkeras.train import predict as _predict
-
-    batches = _host_batches(adapter)
-    first = next(batches)
-    plan = _predict.group_plan(model, first.data[0])
-
-    def on_batch(i, outputs):
-        cbs.on_predict_batch_begin(i)
-        cbs.on_predict_batch_end(i, {"outputs": outputs})
-
-    dispatched = _predict.run_batches(
-        model, params, rest, itertools.chain([first], batches), plan, on_batch)
-    host = jax.device_get([o for o, _, _ in dispatched])
-    parts, sizes = [], []
-    for h, (_, batch_sizes, grouped) in zip(host, dispatched):
-        for j, size in enumerate(batch_sizes):
-            parts.append(jax.tree.map(lambda a, j=j: a[j], h) if grouped else h)
-            sizes.append(size)
-    return jax.tree.map(
-        lambda *ps: np.concatenate([p[:s] for p, s in zip(ps, sizes)]), *parts
-    )
 
 
 @_honours_run_eagerly

@@ -12,7 +12,9 @@ LSTM predict ~1.1-1.15x faster with 8 batches per dispatch - but the convnet ~6x
 per batch under ``vmap`` and the tiny model and a transformer block not faster. So
 :func:`run_batches` decides by measurement, once per model graph and batch shape, in a
 ``predict`` with enough batches: single dispatches are timed, then groups of ``k``
-(sized to ~``GROUP_TARGET_S``), and groups are kept only if clearly faster.
+(sized to ~``GROUP_TARGET_S``), alternately, and groups are kept only if clearly faster.
+A ``predict`` too short to finish measuring runs single dispatches and leaves the
+decision to the next one.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 GROUP_TARGET_S = 0.02  # a group's dispatch is sized to about this long
 MAX_GROUP = 16
 MIN_GAIN = 0.95  # groups must take < 95 % of the single dispatches' time per batch
-SINGLE_TIMED = 8  # single dispatches timed (after one warm-up)
-GROUPS_TIMED = 2  # group dispatches timed (after one warm-up, which compiles)
+SINGLE_TIMED = 8  # at least this many single dispatches timed (after one warm-up)
+GROUPS_TIMED = 2  # at least this many group dispatches timed (after one that compiles)
+MIN_TIMING_S = 0.01  # and each measurement lasts at least this long
 
 
 class _Entry:
@@ -83,7 +86,31 @@ def group_plan(model, x) -> GroupPlan | None:
     return entry.plans.setdefault(signature, GroupPlan())
 
 
-def run_batches(model, params, rest, batches, plan: GroupPlan | None, on_batch):
+def predict_arrays(model, params, rest, adapter, callbacks):
+    """``predict`` over in-memory arrays (``data.ArrayData``) without user callbacks:
+    batches may run several per dispatch (:func:`run_batches`); ``callbacks`` (the
+    progress bar) see every batch index, with the outputs of its dispatch."""
+    batches = adapter.host_batches()
+    first = next(batches)
+    plan = group_plan(model, first.data[0])
+
+    def on_batch(i, outputs):
+        callbacks.on_predict_batch_begin(i)
+        callbacks.on_predict_batch_end(i, {"outputs": outputs})
+
+    total = len(range(0, adapter.n, adapter.batch_size))
+    dispatched = run_batches(
+        model, params, rest, itertools.chain([first], batches), plan, on_batch, total)
+    host = jax.device_get([o for o, _, _ in dispatched])
+    parts, sizes = [], []
+    for h, (_, batch_sizes, grouped) in zip(host, dispatched):
+        for j, size in enumerate(batch_sizes):
+            parts.append(jax.tree.map(lambda a, j=j: a[j], h) if grouped else h)
+            sizes.append(size)
+    return jax.tree.map(lambda *ps: np.concatenate([p[:s] for p, s in zip(ps, sizes)]), *parts)
+
+
+def run_batches(model, params, rest, batches, plan: GroupPlan | None, on_batch, total=None):
     """Dispatch the predict step over ``batches``, grouping them as ``plan`` decides.
 
     Args:
@@ -94,6 +121,7 @@ def run_batches(model, params, rest, batches, plan: GroupPlan | None, on_batch):
             dispatch.
         on_batch: ``on_batch(index, outputs)`` after each batch is dispatched (for a
             grouped dispatch, ``outputs`` are the whole group's).
+        total: The number of batches, if known (measuring needs it).
 
     Returns:
         ``[(outputs, sizes, grouped)]`` in order: device outputs, the real sizes of the
@@ -125,8 +153,8 @@ def run_batches(model, params, rest, batches, plan: GroupPlan | None, on_batch):
     def take(n):
         return list(itertools.islice(batches, n))
 
-    if plan is not None and not plan.decided:
-        _measure(plan, take, single, grouped)
+    if plan is not None and not plan.decided and total is not None:
+        _measure(plan, take, single, grouped, total)
     k = plan.k if plan is not None and plan.decided else 1
     while chunk := take(k):
         if len(chunk) == k > 1:
@@ -137,41 +165,77 @@ def run_batches(model, params, rest, batches, plan: GroupPlan | None, on_batch):
     return out
 
 
-def _measure(plan, take, single, grouped) -> None:
-    """Time single dispatches, then groups; decide. Too few batches: stay undecided."""
+def _measure(plan, take, single, grouped, total) -> None:
+    """Time single dispatches and groups, alternately; decide. A ``predict`` of too few
+    batches (``total``) to finish measuring stays undecided and compiles nothing more."""
     warm = take(1)
     if not warm:
         return
     jax.block_until_ready(single(warm[0]))  # compile / first run excluded
-    timed = take(SINGLE_TIMED)
-    t0 = time.perf_counter()
-    for batch in timed:
-        o = single(batch)
-    if len(timed) < SINGLE_TIMED:
+    used = [1]
+
+    def counted(n):
+        chunk = take(n)
+        used[0] += len(chunk)
+        return chunk
+
+    per_batch = _time(counted, single, 1, SINGLE_TIMED)
+    if per_batch is None:
         return
-    jax.block_until_ready(o)
-    per_batch = (time.perf_counter() - t0) / len(timed)
     k = int(min(MAX_GROUP, 2 ** round(math.log2(max(2.0, GROUP_TARGET_S / per_batch)))))
-    chunks = [take(k) for _ in range(1 + GROUPS_TIMED)]
-    if any(len(c) < k for c in chunks):
-        for batch in itertools.chain(*chunks):
-            single(batch)
-        return
+    while k > 2 and _batches_needed(k, per_batch) > total - used[0]:
+        k //= 2  # fit the measurement into this predict
     plan.report.update(single=per_batch, candidate=k)
+    if _batches_needed(k, per_batch) > total - used[0]:
+        return
+    chunk = counted(k)
     try:
-        jax.block_until_ready(grouped(chunks[0]))  # compiles
+        jax.block_until_ready(grouped(chunk))  # compiles
     except Exception as err:  # a model vmap cannot batch (e.g. a callback without vmap_method)
         plan.report["error"] = f"{type(err).__name__}: {err}"
         plan.decide(1)
-        for batch in itertools.chain(*chunks):
+        for batch in chunk:
             single(batch)
         return
-    t0 = time.perf_counter()
-    for chunk in chunks[1:]:
-        o = grouped(chunk)
-    jax.block_until_ready(o)
-    plan.report["grouped"] = (time.perf_counter() - t0) / (k * GROUPS_TIMED)
-    plan.decide(k if plan.report["grouped"] < MIN_GAIN * per_batch else 1)
+    # Alternate (groups, singles, groups) and keep each one's best: timings drift.
+    per_batch_grouped = _time(counted, grouped, k, GROUPS_TIMED, leftover=single)
+    again = per_batch_grouped and _time(counted, single, 1, SINGLE_TIMED)
+    last = again and _time(counted, grouped, k, GROUPS_TIMED, leftover=single)
+    if not last:
+        plan.decide(1)  # (not expected: sized above) the compile is paid; stop measuring
+        return
+    per_batch, per_batch_grouped = min(per_batch, again), min(per_batch_grouped, last)
+    plan.report.update(single=per_batch, grouped=per_batch_grouped)
+    plan.decide(k if per_batch_grouped < MIN_GAIN * per_batch else 1)
+
+
+def _batches_needed(k, per_batch) -> int:
+    """Batches the rest of a measurement takes: a warm group, two timed rounds of groups
+    and one of singles (each >= MIN_TIMING_S; x2 for the doubling of checkpoints)."""
+    singles = max(SINGLE_TIMED, math.ceil(MIN_TIMING_S / per_batch))
+    groups = max(GROUPS_TIMED, math.ceil(MIN_TIMING_S / (k * per_batch)))
+    return k + 2 * (2 * groups * k) + 2 * singles
+
+
+def _time(take, dispatch, k, minimum, leftover=None):
+    """Seconds per batch over >= ``minimum`` dispatches of ``k`` batches lasting >=
+    ``MIN_TIMING_S`` (blocking only at 1x, 2x, 4x ... ``minimum`` dispatches, so the queue
+    stays full); None when the data ran out first (what was taken still ran)."""
+    t0, batches, dispatches, check = time.perf_counter(), 0, 0, minimum
+    while True:
+        chunk = take(k)
+        if len(chunk) < k:
+            for batch in chunk:
+                (leftover or dispatch)(batch)
+            return None
+        o = dispatch(chunk if k > 1 else chunk[0])
+        batches, dispatches = batches + k, dispatches + 1
+        if dispatches == check:
+            jax.block_until_ready(o)
+            elapsed = time.perf_counter() - t0
+            if elapsed >= MIN_TIMING_S:
+                return elapsed / batches
+            check *= 2
 
 
 def predict_step(model, variables=None):
