@@ -8,18 +8,11 @@ import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
 from nbkeras.layers import lowering
+from nbkeras.layers.lowering import dimension_numbers
 from nbkeras.layers._args import _check_rank, _ser, choice, data_format_arg, int_tuple, named_error
 from nbkeras.layers.base import Layer
 from nbkeras.layers.lora import LoRAMixin
 
-_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
-
-
-def dimension_numbers(rank: int, data_format: str) -> tuple[str, str, str]:
-    """``('NHWC', 'HWIO', 'NHWC')`` for 2D channels_last, ``('NCHW', ...)`` otherwise."""
-    sp = _SPATIAL[rank]
-    lhs = f"N{sp}C" if data_format == "channels_last" else f"NC{sp}"
-    return lhs, f"{sp}IO", lhs
 
 
 

@@ -23,30 +23,25 @@ import jax
 import jax.numpy as jnp
 
 
-def _split_shape(shape, axes, pool):
-    """``shape`` with each pooled axis split into ``(n // p, p)``; the ``p`` positions."""
+def _view(x, axes, pool):
+    """``x`` without the remainder, each pooled axis split into ``(n // p, p)``; and the
+    positions of the ``p`` axes (the window axes)."""
+    index = [slice(None)] * x.ndim
     split, window_axes = [], []
-    for axis, d in enumerate(shape):
+    for axis, d in enumerate(x.shape):
         if axis in axes:
             p = pool[axes.index(axis)]
+            index[axis] = slice(0, (d // p) * p)
             split += [d // p, p]
             window_axes.append(len(split) - 1)
         else:
             split.append(d)
-    return split, tuple(window_axes)
-
-
-def _crop(x, axes, pool):
-    index = [slice(None)] * x.ndim
-    for axis, p in zip(axes, pool):
-        index[axis] = slice(0, (x.shape[axis] // p) * p)
-    return x[tuple(index)]
+    return x[tuple(index)].reshape(split), tuple(window_axes)
 
 
 def _forward(x, axes, pool):
-    cropped = _crop(x, axes, pool)
-    split, window_axes = _split_shape(cropped.shape, axes, pool)
-    return jnp.max(cropped.reshape(split), axis=window_axes)
+    view, window_axes = _view(x, axes, pool)
+    return jnp.max(view, axis=window_axes)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
@@ -72,17 +67,16 @@ def tiled_max(x, axes: tuple[int, ...], pool: tuple[int, ...]):
 @tiled_max.defjvp
 def _tiled_max_jvp(axes, pool, primals, tangents):
     (x,), (x_dot,) = primals, tangents
-    y = _forward(x, axes, pool)
-    cropped = _crop(x, axes, pool)
-    split, window_axes = _split_shape(cropped.shape, axes, pool)
-    chosen = _first_max_mask(cropped.reshape(split), y, split, window_axes, pool)
+    view, window_axes = _view(x, axes, pool)
+    y = jnp.max(view, axis=window_axes)
+    chosen = _first_max_mask(view, y, window_axes, pool)
     # Linear in x_dot: its transpose (the gradient) is one select of the broadcast output
     # gradient; scatter-free.
-    picked = jnp.where(chosen, _crop(x_dot, axes, pool).reshape(split), 0)
+    picked = jnp.where(chosen, _view(x_dot, axes, pool)[0], 0)
     return y, jnp.sum(picked, axis=window_axes)
 
 
-def _first_max_mask(view, y, split, window_axes, pool):
+def _first_max_mask(view, y, window_axes, pool):
     """Boolean, shaped like ``view``: True at each window's first maximum (row-major)."""
     size = math.prod(pool)
     index_dtype = jnp.int8 if size <= 127 else jnp.int32
@@ -90,16 +84,16 @@ def _first_max_mask(view, y, split, window_axes, pool):
     first = jnp.full(y.shape, size - 1, index_dtype)
     positions = list(itertools.product(*(range(p) for p in pool)))
     for flat in reversed(range(size - 1)):
-        index = [slice(None)] * len(split)
+        index = [slice(None)] * view.ndim
         for w_axis, offset in zip(window_axes, positions[flat]):
             index[w_axis] = offset
         first = jnp.where(view[tuple(index)] == y, jnp.asarray(flat, index_dtype), first)
     # Each window element's flat position, broadcast over the split shape.
-    position = jnp.zeros([1] * len(split), index_dtype)
+    position = jnp.zeros([1] * view.ndim, index_dtype)
     stride = size
     for w_axis, p in zip(window_axes, pool):
         stride //= p
-        shape = [1] * len(split)
+        shape = [1] * view.ndim
         shape[w_axis] = p
         position = position + (jnp.arange(p, dtype=index_dtype) * stride).reshape(shape)
     return position == jnp.expand_dims(first, window_axes)

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+_SPATIAL = {1: "W", 2: "HW", 3: "DHW"}
 _MODES = ("auto", "xla", "patches")
 _mode = "auto"
 
@@ -113,19 +114,13 @@ def conv_patches(inputs, kernel, padding: str):
         kernel: ``(*kernel_size, in_channels, filters)``.
         padding: ``"VALID"`` or ``"SAME"`` (XLA's split: the extra pixel goes after).
     """
-    window = kernel.shape[:-2]
-    if padding == "SAME":
-        pads = [(0, 0)] + [((k - 1) // 2, k - 1 - (k - 1) // 2) for k in window] + [(0, 0)]
-        inputs = jnp.pad(inputs, pads)
-    out_spatial = [d - k + 1 for d, k in zip(inputs.shape[1:-1], window)]
-    cols = []
-    for offsets in itertools.product(*(range(k) for k in window)):
-        index = tuple(slice(o, o + n) for o, n in zip(offsets, out_spatial))
-        cols.append(inputs[(slice(None), *index, slice(None))])
-    patches = jnp.concatenate(cols, axis=-1) if len(cols) > 1 else cols[0]
-    depth = kernel.shape[-2] * math.prod(window)
-    out = jnp.dot(patches.reshape(-1, depth), kernel.reshape(depth, kernel.shape[-1]))
-    return out.reshape(inputs.shape[0], *out_spatial, kernel.shape[-1])
+    ones = (1,) * (inputs.ndim - 2)
+    pads = _explicit_pads(inputs, kernel, ones, padding, ones)
+    out_shape = _out_shape(inputs, kernel, ones, pads, ones)
+    taps = _taps(inputs, kernel.shape, ones, pads, ones, out_shape[1:-1])
+    patches = jnp.concatenate(taps, axis=-1) if len(taps) > 1 else taps[0]
+    out = jnp.dot(patches, kernel.reshape(-1, kernel.shape[-1]))
+    return out.reshape(out_shape)
 
 
 # Training convolutions on CPU: the weight gradient as "one GEMM per kernel tap".  XLA:CPU
@@ -160,16 +155,27 @@ def use_tap_gradient(inputs, kernel, **conv) -> bool:
     return AUTO_TAP_GRADIENT and jax.default_backend() == "cpu"
 
 
-def _dimension_numbers(rank: int):
-    spatial = "DHW"[-rank:]
-    return (f"N{spatial}C", f"{spatial}IO", f"N{spatial}C")
+def dimension_numbers(rank: int, data_format: str) -> tuple[str, str, str]:
+    """``('NHWC', 'HWIO', 'NHWC')`` for 2D channels_last, ``('NCHW', ...)`` otherwise."""
+    sp = _SPATIAL[rank]
+    lhs = f"N{sp}C" if data_format == "channels_last" else f"NC{sp}"
+    return lhs, f"{sp}IO", lhs
 
 
 def _xla_conv(x, kernel, strides, pads, dilation):
     return lax.conv_general_dilated(
         x, kernel, window_strides=strides, padding=pads, rhs_dilation=dilation,
-        dimension_numbers=_dimension_numbers(x.ndim - 2),
+        dimension_numbers=dimension_numbers(x.ndim - 2, "channels_last"),
     )
+
+
+def _explicit_pads(inputs, kernel, strides, padding, dilation):
+    """``(low, high)`` per spatial dimension for ``"VALID"``/``"SAME"`` (XLA's split)."""
+    if not isinstance(padding, str):
+        return tuple((int(lo), int(hi)) for lo, hi in padding)
+    window = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:-2], dilation)]
+    pads = lax.padtype_to_pads(inputs.shape[1:-1], window, strides, padding)
+    return tuple((int(lo), int(hi)) for lo, hi in pads)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4))
@@ -183,7 +189,7 @@ def _forward(x, kernel, strides, pads, dilation):
     <= IM2COL_DEPTH) is one GEMM over the concatenated taps, which the weight gradient
     needs anyway (measured ~20 % faster convnet training than XLA's convolution of a
     1-channel image; but ~50 % slower inference, where the taps serve nothing else)."""
-    out_shape = jax.eval_shape(lambda: _xla_conv(x, kernel, strides, pads, dilation)).shape
+    out_shape = _out_shape(x, kernel, strides, pads, dilation)
     taps = _taps(x, kernel.shape, strides, pads, dilation, out_shape[1:-1])
     if kernel.shape[-2] * len(taps) <= IM2COL_DEPTH:
         return _taps_times_kernel(taps, kernel, out_shape), taps
@@ -200,6 +206,10 @@ def _conv_jvp(strides, pads, dilation, primals, tangents):
     # on x) with the output gradient: the weight gradient.
     out_dot = out_dot + _taps_times_kernel(taps, kernel_dot, out.shape)
     return out, out_dot
+
+
+def _out_shape(x, kernel, strides, pads, dilation):
+    return jax.eval_shape(lambda: _xla_conv(x, kernel, strides, pads, dilation)).shape
 
 
 def _taps(x, kernel_shape, strides, pads, dilation, out_spatial):
@@ -249,10 +259,5 @@ def conv_tap_gradient(inputs, kernel, *, strides, padding, dilation):
         18.0
     """
     strides, dilation = tuple(strides), tuple(dilation)
-    if isinstance(padding, str):
-        window = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:-2], dilation)]
-        pads = lax.padtype_to_pads(inputs.shape[1:-1], window, strides, padding)
-    else:
-        pads = padding
-    pads = tuple((int(lo), int(hi)) for lo, hi in pads)
+    pads = _explicit_pads(inputs, kernel, strides, padding, dilation)
     return _conv(inputs, kernel, strides, pads, dilation)
