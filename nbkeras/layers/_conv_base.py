@@ -8,12 +8,10 @@ import jax.numpy as jnp
 
 from nbkeras import activations, constraints, initializers, regularizers
 from nbkeras.layers import lowering
-from nbkeras.layers.lowering import dimension_numbers
 from nbkeras.layers._args import _check_rank, _ser, choice, data_format_arg, int_tuple, named_error
 from nbkeras.layers.base import Layer
 from nbkeras.layers.lora import LoRAMixin
-
-
+from nbkeras.layers.lowering import dimension_numbers
 
 
 class _ConvBase(LoRAMixin, Layer):
