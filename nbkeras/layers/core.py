@@ -9,6 +9,7 @@ from nbkeras import _serialization, activations, constraints, initializers, regu
 from nbkeras import variables as _vars
 from nbkeras.layers.base import Layer
 from nbkeras.layers.lora import LoRAMixin
+from nbkeras.layers.matmul_lowering import dense_matmul
 
 
 def _ser(module, obj):
@@ -103,7 +104,7 @@ class Dense(LoRAMixin, Layer):
                 f"{kernel.shape[0]}, received shape {tuple(inputs.shape)}. Check the "
                 "previous layer's output size or the data's feature count."
             )
-        x = jnp.matmul(inputs, kernel)
+        x = dense_matmul(inputs, kernel)
         if self.bias is not None:
             x = x + self.bias[...]
         return self.activation(x)

@@ -143,6 +143,10 @@ class Model(TrainingMixin, Layer):
         )
         return jax.tree.unflatten(self._out_def, outs)
 
+    def _runs_its_graph(self) -> bool:
+        """Whether ``call`` is the Functional graph's own (``layers._sample_wise``)."""
+        return self._functional and type(self).call is Model.call
+
     def _layer_index_of_input(self, i: int) -> int:
         name = self._input_names[i]
         for j, layer in enumerate(self._graph_layers):

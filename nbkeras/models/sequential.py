@@ -142,6 +142,10 @@ class Sequential(Model):
             x = conform_to_input(x, self._input_batch_shape, self._input_dtype)
         return x
 
+    def _runs_its_graph(self) -> bool:
+        """Whether ``call`` is Sequential's own (``layers._sample_wise``)."""
+        return type(self).call is Sequential.call
+
     def call(self, inputs, training=None):
         x = inputs
         for layer in self._stack:

@@ -441,7 +441,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     verbose = _resolve_verbose(verbose)
     adapter = _data.adapt(x, None, None, batch_size, steps)
     placement = Placement.capture(model)
-    fn, params, rest = predict_step_for(model, x, placement)
+    step = predict_step_for(model, x, placement)
     cbs = CallbackList(
         callbacks,
         model=model,
@@ -457,7 +457,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
             and adapter.n > 0):
         from nbkeras.train import predict as _predict
 
-        result = _predict.predict_arrays(model, params, rest, adapter, cbs)
+        result = _predict.predict_arrays(model, step, adapter, cbs)
         cbs.on_predict_end()
         return result
     outs, sizes = [], []
@@ -466,7 +466,7 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
         xb = batch.data[0]
         if placement is not None:
             xb = placement.put_batch(xb, batch.mask)[0]
-        outs.append(fn(params, rest, xb))
+        outs.append(step(xb))
         sizes.append(batch.size)
         cbs.on_predict_batch_end(i, {"outputs": outs[-1]})
     host = jax.device_get(outs) if placement is None else placement.to_host(outs)
@@ -481,17 +481,17 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
 def predict_on_batch(model, x):
     """See :meth:`nbkeras.Model.predict_on_batch`."""
     placement = Placement.capture(model)
-    fn, params, rest = predict_step_for(model, x, placement)
+    step = predict_step_for(model, x, placement)
     x = _data.to_numpy_tree(x)
     if placement is None:
-        return jax.tree.map(np.asarray, fn(params, rest, x))
+        return jax.tree.map(np.asarray, step(x))
     n = _data.num_samples(x)  # padded to the batch axis, then cut back
-    out = fn(params, rest, placement.put_batch(x, np.ones(n, np.float32))[0])
+    out = step(placement.put_batch(x, np.ones(n, np.float32))[0])
     return jax.tree.map(lambda a: a[:n], placement.to_host(out))
 
 
 def predict_step_for(model, x, placement=None):
-    """Build ``model`` from ``x`` if needed; its jitted predict step and variables.
+    """Build ``model`` from ``x`` if needed; its jitted predict step (``predict.Step``).
 
     With a ``placement`` (a distribution), the model's variables are moved onto its
     mesh first (once; the model keeps them there).
@@ -504,11 +504,12 @@ def predict_step_for(model, x, placement=None):
     state = getattr(model, "training_state", None)
     if state is not None and state.is_live:
         return _predict.predict_step(model, state._params_and_rest())
-    fn, params, rest = _predict.predict_step(model)
+    step = _predict.predict_step(model)
     if placement is not None:
-        params, rest = placement.place((params, rest), copy=False)
+        params, rest = placement.place((step.params, step.rest), copy=False)
         nnx.update(model, params, rest)
-    return fn, params, rest
+        step = _predict.predict_step(model, (params, rest))
+    return step
 
 
 @_honours_run_eagerly

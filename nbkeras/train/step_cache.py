@@ -180,6 +180,11 @@ def _settings() -> tuple:
     except ImportError:  # pragma: no cover (always present)
         pass
     out.append(s.is_flash_attention_enabled())
+    from nbkeras.layers import lowering, matmul_lowering
+
+    # How convolutions and narrow Dense gradients lower (conv_lowering("xla") etc.).
+    out += [lowering._mode, lowering.AUTO_PATCHES, lowering.AUTO_TAP_GRADIENT,
+            matmul_lowering.AUTO_NARROW_GRADIENT]
     return tuple(out)
 
 

@@ -36,7 +36,7 @@ def _plan(model, batch):
 
 def test_grouped_predict_equals_one_batch_per_dispatch(always_group):
     model = _mlp()
-    x = RNG.normal(size=(8 * 100 + 3, 6)).astype("float32")  # a partial last batch
+    x = RNG.normal(size=(8 * 200 + 3, 6)).astype("float32")  # a partial last batch
     reference = np.concatenate([np.asarray(model(x[i:i + 8])) for i in range(0, len(x), 8)])
     first = model.predict(x, batch_size=8, verbose=0)
     plan = _plan(model, 8)
@@ -45,12 +45,12 @@ def test_grouped_predict_equals_one_batch_per_dispatch(always_group):
     again = model.predict(x, batch_size=8, verbose=0)  # decided: groups from the start
     np.testing.assert_allclose(first, reference, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(again, reference, rtol=1e-6, atol=1e-6)
-    assert again.shape == (803, 3)
+    assert again.shape == (1603, 3)
 
 
 def test_decision_is_kept_and_nothing_retraces(always_group):
     model = _mlp()
-    x = RNG.normal(size=(8 * 80, 6)).astype("float32")
+    x = RNG.normal(size=(8 * 200, 6)).astype("float32")
     model.predict(x, batch_size=8, verbose=0)
     traces = P.trace_count(model)
     plan = _plan(model, 8)
@@ -61,7 +61,7 @@ def test_decision_is_kept_and_nothing_retraces(always_group):
 
 def test_measured_loss_keeps_single_dispatches(never_group):
     model = _mlp()
-    x = RNG.normal(size=(8 * 80, 6)).astype("float32")
+    x = RNG.normal(size=(8 * 200, 6)).astype("float32")
     out = model.predict(x, batch_size=8, verbose=0)
     plan = _plan(model, 8)
     assert plan.decided and plan.k == 1 and plan.report["candidate"] > 1
@@ -86,9 +86,10 @@ class BatchCentered(keras.layers.Layer):
 
 def test_grouping_keeps_per_batch_semantics(always_group):
     model = keras.Sequential([keras.Input((4,)), BatchCentered()])
-    x = RNG.normal(size=(4 * 100, 4)).astype("float32")
+    x = RNG.normal(size=(4 * 200, 4)).astype("float32")
     out = model.predict(x, batch_size=4, verbose=0)
-    assert _plan(model, 4).k > 1
+    plan = _plan(model, 4)
+    assert plan.k > 1 and plan.report["mode"] == "vmap"  # a custom layer: not merged
     expected = np.concatenate([x[i:i + 4] - x[i:i + 4].mean(0) for i in range(0, len(x), 4)])
     np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
@@ -131,3 +132,42 @@ def test_user_callbacks_see_every_batch_alone(always_group):
     model.predict(x, batch_size=8, verbose=0, callbacks=[Record()])
     assert seen == [(i, (8, 3)) for i in range(80)]
     assert not _plan(model, 8).decided  # with callbacks, predict never groups
+
+
+def _convnet():
+    L = keras.layers
+    return keras.Sequential([
+        keras.Input((8, 8, 2)), L.Conv2D(4, 3, activation="relu"), L.MaxPooling2D(2),
+        L.BatchNormalization(), L.Flatten(), L.Dropout(0.5), L.Dense(3, activation="softmax")])
+
+
+def test_sample_wise_model_runs_groups_as_one_larger_batch(always_group):
+    model = _convnet()
+    x = RNG.normal(size=(4 * 200 + 1, 8, 8, 2)).astype("float32")
+    reference = np.concatenate([np.asarray(model(x[i:i + 4])) for i in range(0, len(x), 4)])
+    first = model.predict(x, batch_size=4, verbose=0)
+    plan = _plan(model, 4)
+    assert plan.decided and plan.k > 1 and plan.report["mode"] == "merge", plan.report
+    again = model.predict(x, batch_size=4, verbose=0)
+    np.testing.assert_allclose(first, reference, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(again, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_measurement_goes_on_across_short_predicts(always_group):
+    model = _mlp()
+    x = RNG.normal(size=(8 * 40, 6)).astype("float32")  # too short to measure in one go
+    reference = np.asarray(model(x))
+    plans = []
+    for _ in range(4):
+        out = model.predict(x, batch_size=8, verbose=0)
+        np.testing.assert_allclose(out, reference, rtol=1e-5, atol=1e-6)
+        plan = _plan(model, 8)
+        plans.append((plan.decided, plan.phase))
+    assert plans[0] == (False, 3), plans  # singles, compile and groups timed in the first
+    assert [p for p, _ in plans] == [False, False, True, True], plans
+    assert plan.k == plan.report["candidate"] > 1
+
+
+def test_merged_output_without_a_batch_axis_is_refused():
+    with pytest.raises(ValueError, match=r"shape \(3,\) has no batch axis of 8 samples"):
+        P._split_batch(jnp.zeros(3), 2, 4)

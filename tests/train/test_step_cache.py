@@ -147,3 +147,14 @@ def test_optimizer_state_is_one_program_equal_to_init_state(data, optimizer):
     for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
         assert a.dtype == b.dtype
+
+
+def test_a_changed_lowering_setting_is_not_served_a_step_traced_under_another(data,
+                                                                             monkeypatch):
+    from nbkeras.layers import lowering, matmul_lowering
+
+    _cell(data)
+    monkeypatch.setattr(matmul_lowering, "AUTO_NARROW_GRADIENT", False)
+    assert not _reused(_cell(data)[0])
+    with lowering.conv_lowering("xla"):
+        assert not _reused(_cell(data)[0])
