@@ -203,7 +203,7 @@ def run_batches(step: Step, batches, plan: GroupPlan | None, on_batch, total=Non
 
     def grouped(chunk):
         nonlocal count
-        xs = jax.tree.map(lambda *a: np.stack(a), *[b.data[0] for b in chunk])
+        xs = jax.tree.map(lambda *a: stack_batches(a), *[b.data[0] for b in chunk])
         o = step.grouped(xs)
         out.append((o, [b.size for b in chunk], True))
         for _ in chunk:
@@ -225,6 +225,33 @@ def run_batches(step: Step, batches, plan: GroupPlan | None, on_batch, total=Non
             for batch in chunk:
                 single(batch)
     return out
+
+
+def stack_batches(parts):
+    """``np.stack(parts)``, without the copy when the batches are consecutive slices of
+    one array (``predict``'s batches of an in-memory array are): a read-only view.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.arange(12.0).reshape(6, 2)
+        >>> view = stack_batches([x[0:2], x[2:4], x[4:6]])
+        >>> view.shape, np.shares_memory(view, x)
+        ((3, 2, 2), True)
+    """
+    first = parts[0]
+    if isinstance(first, np.ndarray) and first.base is not None and first.flags.c_contiguous:
+        start = first.__array_interface__["data"][0]
+        if all(
+            isinstance(p, np.ndarray) and p.base is first.base and p.shape == first.shape
+            and p.dtype == first.dtype and p.flags.c_contiguous
+            and p.__array_interface__["data"][0] == start + i * first.nbytes
+            for i, p in enumerate(parts)
+        ):
+            # Every part lies inside the same owner at consecutive addresses: one view.
+            return np.lib.stride_tricks.as_strided(
+                first, (len(parts), *first.shape), (first.nbytes, *first.strides),
+                writeable=False)
+    return np.stack(parts)
 
 
 def _measure(plan, take, single, grouped, total) -> None:

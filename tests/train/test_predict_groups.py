@@ -171,3 +171,18 @@ def test_measurement_goes_on_across_short_predicts(always_group):
 def test_merged_output_without_a_batch_axis_is_refused():
     with pytest.raises(ValueError, match=r"shape \(3,\) has no batch axis of 8 samples"):
         P._split_batch(jnp.zeros(3), 2, 4)
+
+
+def test_consecutive_batches_stack_without_a_copy():
+    x = RNG.normal(size=(10, 3, 2)).astype("float32")
+    parts = [x[0:2], x[2:4], x[4:6]]
+    view = P.stack_batches(parts)
+    np.testing.assert_array_equal(view, np.stack(parts))
+    assert np.shares_memory(view, x) and not view.flags.writeable
+    for others in ([x[0:2], x[4:6]],  # a gap
+                   [x[2:4], x[0:2]],  # out of order
+                   [x[0:2], x[2:4].copy()],  # another owner
+                   [x[:, :, 0][0:2], x[:, :, 0][2:4]]):  # not contiguous
+        stacked = P.stack_batches(others)
+        np.testing.assert_array_equal(stacked, np.stack(others))
+        assert not np.shares_memory(stacked, x)
