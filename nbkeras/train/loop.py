@@ -19,6 +19,7 @@ from nbkeras import _hooks
 from nbkeras.callbacks.base import CallbackList
 from nbkeras.distribution.placement import Placement
 from nbkeras.train import data as _data
+from nbkeras.train import predict as _predict
 from nbkeras.train.interrupt import InterruptGuard
 from nbkeras.train.nonfinite import NonFiniteWatch
 from nbkeras.train.state import TrainingState, _shapes, to_python_logs
@@ -455,8 +456,6 @@ def predict(model, x, batch_size=None, verbose="auto", steps=None, callbacks=Non
     cbs.on_predict_begin()
     if (placement is None and not callbacks and isinstance(adapter, _data.ArrayData)
             and adapter.n > 0):
-        from nbkeras.train import predict as _predict
-
         result = _predict.predict_arrays(model, step, adapter, cbs)
         cbs.on_predict_end()
         return result
@@ -496,8 +495,6 @@ def predict_step_for(model, x, placement=None):
     With a ``placement`` (a distribution), the model's variables are moved onto its
     mesh first (once; the model keeps them there).
     """
-    from nbkeras.train import predict as _predict
-
     if not model.built and _data._is_data_structure(x):
         first = jax.tree.map(lambda a: np.asarray(a)[:1], _data.to_numpy_tree(x))
         model(first)
